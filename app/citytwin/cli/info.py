@@ -1,0 +1,123 @@
+"""``citytwin info FILE… [--json] [--crs CRS]``: what a file holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.crs import crs_label, parse_crs, to_wgs84_bbox, transform_xy
+from ..core.errors import CityTwinError
+from ..model.city import CityModel
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("info", help="describe city model files", description=__doc__)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
+    p.add_argument("--crs", help="CRS of files that declare none (or to override), e.g. EPSG:3946")
+    p.set_defaults(handler=run)
+
+
+def describe(model: CityModel, path: str | Path, seconds: float | None = None) -> dict[str, Any]:
+    """The facts ``info`` prints, as a JSON-able dict."""
+    bbox = model.bbox()
+    file_bbox = bbox
+    if model.source_crs is not None and model.crs is not None and model.source_crs != model.crs:
+        corners = transform_xy(bbox, model.crs, model.source_crs)
+        file_bbox = np.stack([corners.min(0), corners.max(0)])
+    bbox_wgs84 = None
+    if model.crs is not None and model.n_triangles:
+        try:
+            bbox_wgs84 = [round(v, 7) for v in to_wgs84_bbox(bbox, model.crs)]
+        except Exception:  # a CRS pyproj cannot take to WGS84
+            bbox_wgs84 = None
+    tex = model.textures
+    info: dict[str, Any] = {
+        "file": str(path),
+        "format": model.format,
+        "version": model.version,
+        "crs": crs_label(model.source_crs if model.source_crs is not None else model.crs),
+        "scene_crs": crs_label(model.crs),
+        "objects": model.objects.counts_by_type(),
+        "objects_total": model.n_objects,
+        "lods": model.lods(),
+        "vertices": int(len(model.vertices)),
+        "polygons": int(len(model.polygons)),
+        "triangles": int(model.n_triangles),
+        "bbox": [[round(float(v), 3) for v in row] for row in file_bbox] if model.n_triangles else None,
+        "bbox_wgs84": bbox_wgs84,
+        "textures": {"found": sum(1 for t in tex if t.get("found")),
+                     "missing": sum(1 for t in tex if not t.get("found"))},
+        "materials": len(model.materials),
+        "skipped_objects": model.report.skipped_objects,
+        "warnings": model.report.as_dict(),
+    }
+    surfaces = model.metadata.get("surface_counts")
+    if surfaces:
+        info["surfaces"] = dict(sorted(surfaces.items()))
+    if seconds is not None:
+        info["load_seconds"] = round(seconds, 3)
+    return info
+
+
+def _print_text(d: dict[str, Any], messages: list[str]) -> None:
+    out = sys.stdout
+    out.write(f"{d['file']}\n")
+    out.write(f"  format      {d['format']} {d['version']}\n")
+    crs = d["crs"] if d["crs"] == d["scene_crs"] else f"{d['crs']} (loaded as {d['scene_crs']})"
+    out.write(f"  CRS         {crs}\n")
+    out.write(f"  objects     {d['objects_total']}\n")
+    for t, n in d["objects"].items():
+        out.write(f"    {t:<28}{n:>9}\n")
+    if d.get("surfaces"):
+        out.write("  surfaces\n")
+        for t, n in d["surfaces"].items():
+            out.write(f"    {t:<28}{n:>9}\n")
+    out.write(f"  LoDs        {', '.join(f'{v:g}' for v in d['lods']) or '-'}\n")
+    out.write(f"  geometry    {d['vertices']} vertices, {d['polygons']} polygons, {d['triangles']} triangles\n")
+    if d["bbox"]:
+        lo, hi = d["bbox"]
+        out.write(f"  bbox        {lo[0]:.2f} {lo[1]:.2f} {lo[2]:.2f} .. {hi[0]:.2f} {hi[1]:.2f} {hi[2]:.2f}\n")
+    if d["bbox_wgs84"]:
+        b = d["bbox_wgs84"]
+        out.write(f"  WGS84       lon {b[0]:.6f} .. {b[2]:.6f}, lat {b[1]:.6f} .. {b[3]:.6f}\n")
+    t = d["textures"]
+    if t["found"] or t["missing"]:
+        out.write(f"  textures    {t['found']} found, {t['missing']} missing\n")
+    if d["materials"]:
+        out.write(f"  materials   {d['materials']}\n")
+    if d["warnings"]:
+        out.write("  warnings\n")
+        for k, n in d["warnings"].items():
+            out.write(f"    {k:<28}{n:>9}\n")
+        for m in messages[:10]:
+            out.write(f"      {m}\n")
+    if "load_seconds" in d:
+        out.write(f"  loaded in   {d['load_seconds']:.3f} s\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..io import read
+
+    crs = parse_crs(args.crs) if args.crs else None
+    failed = 0
+    for f in args.files:
+        t0 = time.perf_counter()
+        try:
+            model = read(f, crs=crs)
+        except CityTwinError as exc:
+            failed += 1
+            print(f"citytwin: error: {exc}", file=sys.stderr)
+            continue
+        d = describe(model, f, time.perf_counter() - t0)
+        if args.json:
+            sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
+        else:
+            _print_text(d, model.report.messages)
+    return 1 if failed else 0
