@@ -1,0 +1,195 @@
+"""Filter expressions over the object table, evaluated on whole columns at once.
+
+Grammar: a Python-like boolean expression over attribute names, e.g.
+``function == "residential" and height > 20``, ``yearOfConstruction < 1950 or
+not (roofType in ["flat", "1000"])``. Names are attribute keys; ``id``, ``type``
+and ``height`` are always available (``height`` is measuredHeight or the geometry's
+vertical extent). A missing attribute compares false. Only literals, names,
+comparisons, ``and``/``or``/``not``, ``in`` and arithmetic are allowed: nothing is
+executed.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core.errors import CityTwinError
+from .city import CityModel
+
+
+class QueryError(CityTwinError):
+    """The expression is not valid; the message says where."""
+
+
+_CMP: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+    ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+}
+_BIN: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.Mod: operator.mod,
+}
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, dict) and "value" in value:  # {"value": 12.5, "uom": "m"}
+        return value["value"]
+    return value
+
+
+def attribute_column(model: CityModel, name: str) -> NDArray[Any]:
+    """Values of one attribute for every object: float64 (NaN if missing) when all
+    present values are numbers, else an object array (None if missing)."""
+    n = model.n_objects
+    if name == "id":
+        return np.asarray(model.objects.ids, dtype=object)
+    if name == "type":
+        return np.asarray(model.objects.types, dtype=object)
+    if name == "height":
+        return np.array([model.height(i) for i in range(n)], dtype=np.float64)
+    vals = [_scalar(a.get(name)) for a in model.objects.attributes]
+    numeric = True
+    out = np.full(n, np.nan)
+    for i, v in enumerate(vals):
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            try:
+                out[i] = float(v)  # numeric strings such as "12.5" count as numbers
+            except (TypeError, ValueError):
+                numeric = False
+                break
+        else:
+            out[i] = v
+    if numeric:
+        return out
+    col = np.empty(n, dtype=object)
+    col[:] = vals
+    return col
+
+
+class _Eval:
+    def __init__(self, model: CityModel) -> None:
+        self.model = model
+        self.cols: dict[str, NDArray[Any]] = {}
+
+    def col(self, name: str) -> NDArray[Any]:
+        if name not in self.cols:
+            self.cols[name] = attribute_column(self.model, name)
+        return self.cols[name]
+
+    def __call__(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return self(node.body)
+        if isinstance(node, ast.BoolOp):
+            vals = [np.asarray(self(v), dtype=bool) for v in node.values]
+            fn = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+            out = vals[0]
+            for v in vals[1:]:
+                out = fn(out, v)
+            return out
+        if isinstance(node, ast.UnaryOp):
+            v = self(node.operand)
+            if isinstance(node.op, ast.Not):
+                return np.logical_not(np.asarray(v, dtype=bool))
+            if isinstance(node.op, ast.USub):
+                return -v
+            raise QueryError("unsupported operator")
+        if isinstance(node, ast.Compare):
+            left = self(node.left)
+            result = None
+            for op, right_node in zip(node.ops, node.comparators):
+                right = self(right_node)
+                part = self._compare(op, left, right)
+                result = part if result is None else np.logical_and(result, part)
+                left = right
+            return result
+        if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
+            return _BIN[type(node.op)](self(node.left), self(node.right))
+        if isinstance(node, ast.Name):
+            return self.col(node.id)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)):
+            return node.value
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return [self(e) for e in node.elts]
+        raise QueryError(f"'{ast.unparse(node)}' is not allowed in a filter")
+
+    def _compare(self, op: ast.cmpop, left: Any, right: Any) -> NDArray[np.bool_]:
+        n = self.model.n_objects
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if not isinstance(right, list):
+                raise QueryError("'in' needs a list, e.g. function in [\"office\", \"school\"]")
+            lcol = np.asarray(left, dtype=object) if np.ndim(left) else np.full(n, left, object)
+            hit = np.zeros(n, dtype=bool)
+            for item in right:
+                hit |= np.asarray(self._compare(ast.Eq(), lcol, item), dtype=bool)
+            return ~hit if isinstance(op, ast.NotIn) else hit
+        fn = _CMP.get(type(op))
+        if fn is None:
+            raise QueryError("unsupported comparison")
+        lnum, rnum = _numeric(left), _numeric(right)
+        if lnum is not None and rnum is not None:
+            with np.errstate(invalid="ignore"):
+                res = fn(lnum, rnum)
+            return np.broadcast_to(np.asarray(res, dtype=bool), (n,))
+        la = np.asarray(left, dtype=object) if np.ndim(left) else np.full(n, left, object)
+        ra = np.asarray(right, dtype=object) if np.ndim(right) else np.full(n, right, object)
+        out = np.zeros(n, dtype=bool)
+        for i in range(n):
+            a, b = la[i], ra[i]
+            if a is None or b is None or (isinstance(a, float) and np.isnan(a)):
+                out[i] = isinstance(op, ast.NotEq) and not (a is None and b is None)
+                continue
+            try:
+                out[i] = bool(fn(_coerce(a, b), _coerce(b, a)))
+            except TypeError:
+                out[i] = isinstance(op, ast.NotEq)
+        return out
+
+
+def _numeric(v: Any) -> Any:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return v
+    if isinstance(v, np.ndarray) and v.dtype.kind in "fiu":
+        return v
+    return None
+
+
+def _coerce(a: Any, other: Any) -> Any:
+    """Compare "12" with 12 as numbers, anything else with a string as strings."""
+    if isinstance(other, (int, float)) and not isinstance(other, bool):
+        try:
+            return float(a)
+        except (TypeError, ValueError):
+            return a
+    if isinstance(other, str) and not isinstance(a, str):
+        return str(a)
+    return a
+
+
+def compile_query(expr: str) -> ast.Expression:
+    """Parse ``expr``; raise :class:`QueryError` with a readable message if invalid."""
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise QueryError(f"invalid filter at column {exc.offset}: {exc.msg}") from exc
+    return tree
+
+
+def evaluate(model: CityModel, expr: str) -> NDArray[np.bool_]:
+    """Boolean mask over objects for the filter ``expr`` (empty → all objects)."""
+    if not expr.strip():
+        return np.ones(model.n_objects, dtype=bool)
+    result = _Eval(model)(compile_query(expr))
+    arr = np.asarray(result)
+    if arr.dtype != bool or arr.shape != (model.n_objects,):
+        raise QueryError("the filter must be a comparison, e.g. height > 20")
+    return arr
