@@ -367,16 +367,47 @@ def _read_trimesh(
         raise ReaderError(p, f"not a readable {fmt} file: {type(exc).__name__}: {exc}") from exc
     _check_cancel(cancel)
 
-    builder = CityModelBuilder(str(p), fmt, crs=user_crs)
+    gltf = _gltf_json(data) if fmt == "glTF" else {}
+    gnodes = {str(n.get("name")): n for n in gltf.get("nodes", []) if isinstance(n, dict) and n.get("name")}
+    scene_extras = _scene_extras(gltf)
+    crs = user_crs
+    from_header = False
+    if georef is None and crs is None and isinstance(scene_extras.get("origin"), list):
+        try:
+            georef = [float(x) for x in scene_extras["origin"]][:3]
+            from_header = len(georef) == 3
+        except (TypeError, ValueError):
+            georef = None
+        if not from_header:
+            georef = None
+        if from_header and scene_extras.get("crs"):
+            try:
+                crs = crsmod.parse_crs(str(scene_extras["crs"]))
+            except CRSError:
+                crs = None
+
+    builder = CityModelBuilder(str(p), fmt, crs=crs)
+    obj_index: dict[str, int] = {}
+
+    def object_for(name: str, extras: dict[str, Any]) -> int:
+        if name not in obj_index:
+            attrs = {k: v for k, v in extras.items() if k not in ("object_ids", "object_types", "id", "type")}
+            typ = extras.get("type") if isinstance(extras.get("type"), str) else OBJECT_TYPE
+            obj_index[name] = builder.add_object(name, typ, attrs)
+        return obj_index[name]
+
     chunks_v: list[NDArray[np.float64]] = []
     chunks_f: list[NDArray[np.int64]] = []
-    chunk_obj: list[int] = []
+    chunk_obj: list[NDArray[np.int64]] = []
     chunk_mat: list[int] = []
+    chunk_sem: list[int] = []
     mat_cache: dict[int, int] = {}
     n_v = 0
     bad_faces = 0
+    parents = scene.graph.transforms.parents
     nodes = list(scene.graph.nodes_geometry)
-    single = len(nodes) == 1
+    single = len(nodes) == 1 and fmt != "glTF"
+    objects_from = "file" if single else "nodes"
     for node in nodes:
         transform, geom_name = scene.graph[node]
         geom = scene.geometry.get(geom_name)
@@ -393,13 +424,40 @@ def _read_trimesh(
             continue
         if not np.allclose(transform, np.eye(4)):
             v = v @ transform[:3, :3].T + transform[:3, 3]
-        name = _stem(p) if single and fmt != "glTF" else str(node)
-        obj_i = builder.add_object(name, OBJECT_TYPE, _extras(geom))
+        owner = str(node)
+        k = owner
+        while k not in gnodes and k in parents:  # trimesh adds a child node per glTF primitive
+            k = parents[k]
+        if k in gnodes:
+            owner = k
+        extras = gnodes.get(owner, {}).get("extras")
+        extras = extras if isinstance(extras, dict) else {}
+        feat = getattr(geom, "vertex_attributes", {}).get("_FEATURE_ID_0")
+        ids = extras.get("object_ids")
+        if feat is not None and isinstance(ids, list) and len(np.asarray(feat)) == len(v):
+            fid = np.asarray(feat).reshape(len(v), -1)[:, 0].astype(np.int64)[f[:, 0]]
+            types = extras.get("object_types") if isinstance(extras.get("object_types"), list) else []
+            good = (fid >= 0) & (fid < len(ids))
+            fid = np.where(good, fid, -1)
+            lookup = np.full(len(ids) + 1, -1, np.int64)
+            for u in np.unique(fid).tolist():
+                if u < 0:
+                    lookup[-1] = object_for(owner, {})
+                else:
+                    typ = types[u] if u < len(types) and isinstance(types[u], str) else OBJECT_TYPE
+                    lookup[u] = object_for(str(ids[u]), {"type": typ})
+            face_obj = lookup[fid]
+            objects_from = "feature-ids"
+        else:
+            name = _stem(p) if single else owner
+            face_obj = np.full(len(f), object_for(name, extras), np.int64)
         chunks_v.append(v)
         chunks_f.append(f + n_v)
         n_v += len(v)
-        chunk_obj.append(obj_i)
+        chunk_obj.append(face_obj)
         chunk_mat.append(_trimesh_material(geom, builder, mat_cache))
+        mat = getattr(getattr(geom, "visual", None), "material", None)
+        chunk_sem.append(material_semantic(getattr(mat, "name", None)))
     if bad_faces:
         builder.report.warn("bad-face-index", f"{bad_faces} face(s) with a missing vertex skipped",
                             n=bad_faces)
@@ -410,20 +468,49 @@ def _read_trimesh(
     counts = [len(f) for f in chunks_f]
     base = builder.add_vertices(verts)
     builder.add_polygons(
-        obj=np.repeat(chunk_obj, counts),
+        obj=np.concatenate(chunk_obj),
         ring_idx=faces.ravel() + base,
         ring_sizes=np.full(len(faces), 3, np.int64),
         poly_nrings=np.ones(len(faces), np.int64),
-        semantic=0,
+        semantic=np.repeat(np.asarray(chunk_sem, np.uint8), counts),
         material=np.repeat(chunk_mat, counts),
     )
     builder.metadata.update(
-        {"objects_from": "file" if single else "nodes", "faces": int(len(faces)), "skipped_faces": bad_faces}
+        {"objects_from": objects_from, "faces": int(len(faces)), "skipped_faces": bad_faces}
     )
+    if from_header:
+        builder.metadata["georef_from"] = "file header"
     if georef is not None:
         builder.metadata["georef"] = [float(x) for x in np.asarray(georef, float).reshape(3)]
     _check_cancel(cancel)
     return builder.build(target_crs=target_crs, origin=origin)
+
+
+def _gltf_json(data: bytes) -> dict[str, Any]:
+    """The JSON part of a glTF (``.gltf`` text or GLB's first chunk); {} if unreadable."""
+    import json
+
+    try:
+        if data[:4] == b"glTF" and len(data) >= 20:
+            n = int.from_bytes(data[12:16], "little")
+            out = json.loads(data[20 : 20 + n])
+        else:
+            out = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return out if isinstance(out, dict) else {}
+
+
+def _scene_extras(gltf: dict[str, Any]) -> dict[str, Any]:
+    """``extras["citytwin"]`` of the default scene (written by :func:`write_glb`)."""
+    scenes = gltf.get("scenes")
+    if not isinstance(scenes, list) or not scenes:
+        return {}
+    k = gltf.get("scene", 0)
+    sc = scenes[k] if isinstance(k, int) and 0 <= k < len(scenes) else scenes[0]
+    ex = sc.get("extras") if isinstance(sc, dict) else None
+    ct = ex.get("citytwin") if isinstance(ex, dict) else None
+    return ct if isinstance(ct, dict) else {}
 
 
 def _extras(geom: Any) -> dict[str, Any]:
