@@ -196,11 +196,12 @@ def parse_obj(data: bytes) -> ObjData:
 
     corner_uv = None
     if uv is not None and has_slash:
-        toks = blob.split()
-        if len(toks) == len(idx):
-            vt_raw = np.array(
-                [int(t.split(b"/")[1] or 0) if t.count(b"/") >= 1 else 0 for t in toks], np.int64
-            )
+        vt_raw = np.array(
+            [_vt_index(t) for k, line in enumerate(blob.split(b"\n")) if not unreadable[k]
+             for t in line.split()],
+            np.int64,
+        )
+        if len(vt_raw) == len(idx):
             vt_before = np.searchsorted(vt_ln, f_ln)[corner_face]
             corner_uv = _resolve(vt_raw, vt_before, len(vt_ln))
     ckeep = keep[corner_face]
@@ -260,6 +261,17 @@ def parse_obj(data: bytes) -> ObjData:
         bad_vertices=bad_vertices,
         origin=origin,
     )
+
+
+def _vt_index(token: bytes) -> int:
+    """The ``vt`` part of a ``v/vt/vn`` corner (0 = none)."""
+    parts = token.split(b"/")
+    if len(parts) < 2 or not parts[1]:
+        return 0
+    try:
+        return int(parts[1])
+    except ValueError:
+        return 0
 
 
 def _assign(
