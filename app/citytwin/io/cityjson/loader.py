@@ -303,7 +303,13 @@ class CityJSONLoader:
         sem = g.get("semantics")
         if sem:
             try:
-                codes = [self._sem_code(s, default) for s in sem.get("surfaces") or ()]
+                cache = self._sem
+                codes = []
+                for s in sem.get("surfaces") or ():
+                    c = cache.get(s["type"]) if s.__class__ is dict else None
+                    if c is None:
+                        c = self._sem_code(s, default)
+                    codes.append(c or default)
                 vals = _flat_values(sem.get("values"), depth, b, n)
                 self.p_sem.extend([codes[v] if v is not None else default for v in vals])
             except (TypeError, IndexError, ValueError, AttributeError) as exc:
