@@ -326,7 +326,8 @@ def _add_polygon(
     lod0: _Batch,
 ) -> tuple[NDArray[np.float64], int]:
     """Vertices of one footprint part; its polygons go to ``lod1`` or ``lod0``."""
-    poly = orient(poly, 1.0)  # exterior counter-clockwise, holes clockwise
+    # drop collinear corners (make_valid leaves some; they give zero-area triangles)
+    poly = orient(shapely.simplify(poly, 0.0), 1.0)  # exterior counter-clockwise, holes clockwise
     rings = [np.asarray(poly.exterior.coords)] + [np.asarray(r.coords) for r in poly.interiors]
     rings = [r[:-1] if len(r) > 1 and np.array_equal(r[0], r[-1]) else r for r in rings]
     rings = [r for r in rings if len(r) >= 3]
