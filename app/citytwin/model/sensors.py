@@ -1,0 +1,488 @@
+"""Sensor layer model shaped like OGC SensorThings API 1.1 (pure: no Qt, no VTK, no network).
+
+Entities (a subset of the standard's, with its names): a :class:`Thing` has
+:class:`Location` s; a :class:`Datastream` belongs to a Thing and has an
+:class:`ObservedProperty` and a :class:`UnitOfMeasurement`; Observations
+(``phenomenonTime``, ``result``) are not objects here but rows of numpy arrays in a
+:class:`~citytwin.model.history.RingHistory`.
+
+:class:`SensorLayer` is what the viewer draws: datastreams indexed ``0..n-1``,
+float32 positions in the scene CRS (origin subtracted), the bounded history,
+thresholds and the alert list. Everything that changes per frame is applied with
+one vectorised :meth:`SensorLayer.apply` call on arrays of (datastream index,
+time, value).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pyproj import CRS
+
+from ..core.crs import transform_xy
+from .history import RingHistory
+
+WGS84 = CRS.from_epsg(4326)
+
+
+# --------------------------------------------------------------------------- entities
+@dataclass
+class UnitOfMeasurement:
+    """SensorThings ``unitOfMeasurement`` (``name``, ``symbol``, ``definition``)."""
+
+    name: str = ""
+    symbol: str = ""
+    definition: str = ""
+
+
+@dataclass
+class ObservedProperty:
+    """SensorThings ObservedProperty; ``name`` is the key thresholds use (e.g. ``no2``)."""
+
+    name: str
+    definition: str = ""
+    description: str = ""
+
+
+@dataclass
+class Location:
+    """A GeoJSON point in WGS84 (``lon``, ``lat``, optional height) or a building id.
+
+    When ``building_id`` is set and the scene has that building, the sensor is put
+    on its roof centre; the point (if any) is the fallback.
+    """
+
+    lon: float = math.nan
+    lat: float = math.nan
+    height: float = 0.0
+    building_id: str | None = None
+    name: str = ""
+
+    @classmethod
+    def from_geojson(cls, geom: dict[str, Any], name: str = "") -> Location:
+        """From a GeoJSON ``Point`` (or a Feature holding one); raises ValueError otherwise."""
+        if geom.get("type") == "Feature":
+            geom = geom.get("geometry") or {}
+        if geom.get("type") != "Point":
+            raise ValueError(f"location is not a GeoJSON Point: {geom.get('type')!r}")
+        c = geom.get("coordinates")
+        if not isinstance(c, list | tuple) or len(c) < 2:
+            raise ValueError("Point without coordinates")
+        lon, lat = float(c[0]), float(c[1])
+        h = float(c[2]) if len(c) > 2 and c[2] is not None else 0.0
+        if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValueError(f"coordinates out of range: {lon}, {lat}")
+        return cls(lon=lon, lat=lat, height=h, name=name)
+
+    @property
+    def has_point(self) -> bool:
+        return math.isfinite(self.lon) and math.isfinite(self.lat)
+
+
+@dataclass
+class Thing:
+    """SensorThings Thing: the station or device carrying datastreams."""
+
+    id: str
+    name: str = ""
+    description: str = ""
+    properties: dict[str, Any] = field(default_factory=dict)
+    location: Location | None = None
+
+
+@dataclass
+class Datastream:
+    """SensorThings Datastream: one time series of one property at one place."""
+
+    id: str
+    name: str = ""
+    observed_property: ObservedProperty = field(default_factory=lambda: ObservedProperty(""))
+    unit: UnitOfMeasurement = field(default_factory=UnitOfMeasurement)
+    thing_id: str | None = None
+    location: Location | None = None
+
+
+# --------------------------------------------------------------------------- thresholds / alerts
+@dataclass
+class Threshold:
+    """Alert when a reading of ``observed_property`` goes above ``above`` or below ``below``."""
+
+    observed_property: str
+    above: float | None = None
+    below: float | None = None
+    label: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, "")}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Threshold:
+        def num(x: Any) -> float | None:
+            return None if x is None else float(x)
+
+        return cls(observed_property=str(d.get("observed_property", d.get("property", ""))),
+                   above=num(d.get("above")), below=num(d.get("below")), label=str(d.get("label", "")))
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A datastream entered the alert state: first reading beyond its threshold."""
+
+    datastream: int  # index in the layer
+    datastream_id: str
+    observed_property: str
+    time: float  # phenomenonTime, seconds since the epoch
+    value: float
+    limit: float
+    kind: str  # "above" or "below"
+
+
+@dataclass
+class Update:
+    """What one :meth:`SensorLayer.apply` changed (for the render adapter and docks)."""
+
+    changed: NDArray[np.int64]  # datastream indices with at least one new reading
+    stored: int
+    out_of_order: int
+    unknown: int
+    alerts: list[Alert]
+
+
+# --------------------------------------------------------------------------- layer
+class SensorLayer:
+    """Datastreams, their scene positions, bounded history, thresholds and alerts.
+
+    Parameters
+    ----------
+    capacity
+        History slots per datastream.
+    max_alerts
+        Length of the alert list (oldest dropped).
+    name
+        Layer name shown in the viewer.
+    """
+
+    def __init__(self, capacity: int = 256, max_alerts: int = 10_000, name: str = "sensors") -> None:
+        self.name = name
+        self.datastreams: list[Datastream] = []
+        self.index: dict[str, int] = {}
+        self.history = RingHistory(0, capacity)
+        self.positions: NDArray[np.float32] = np.zeros((0, 3), dtype=np.float32)
+        self.placed: NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self.thresholds: list[Threshold] = []
+        self._hi = np.zeros(0)
+        self._lo = np.zeros(0)
+        self._alerting = np.zeros(0, dtype=bool)
+        self.alerts: deque[Alert] = deque(maxlen=max_alerts)
+        self.alerts_total = 0
+        self.version = 0  # bumped by every change a view must redraw
+        self._crs: CRS | None = None
+        self._origin = np.zeros(3)
+        self._building_xyz: Callable[[Sequence[str]], NDArray[np.float64]] | None = None
+
+    # ---------------------------------------------------------------- datastreams
+    def __len__(self) -> int:
+        return len(self.datastreams)
+
+    def add_datastreams(self, streams: Iterable[Datastream]) -> NDArray[np.int64]:
+        """Register datastreams (an id seen before updates its metadata); returns their indices."""
+        out = []
+        new: list[int] = []
+        for ds in streams:
+            i = self.index.get(ds.id)
+            if i is None:
+                i = len(self.datastreams)
+                self.index[ds.id] = i
+                self.datastreams.append(ds)
+                new.append(i)
+            else:
+                self.datastreams[i] = ds
+                new.append(i)
+            out.append(i)
+        n = len(self.datastreams)
+        self.history.ensure_rows(n)
+        if len(self.positions) < n:
+            pad = n - len(self.positions)
+            self.positions = np.concatenate([self.positions, np.full((pad, 3), np.nan, np.float32)])
+            self.placed = np.concatenate([self.placed, np.zeros(pad, bool)])
+            self._alerting = np.concatenate([self._alerting, np.zeros(pad, bool)])
+        if new:
+            self._place(np.asarray(new, dtype=np.int64))
+            self._rebuild_limits()
+            self.version += 1
+        return np.asarray(out, dtype=np.int64)
+
+    def ensure(self, ids: Sequence[str]) -> NDArray[np.int64]:
+        """Indices of ``ids``, registering bare datastreams for ids not seen yet."""
+        missing = [i for i in dict.fromkeys(ids) if i not in self.index]
+        if missing:
+            self.add_datastreams(Datastream(id=i, name=i) for i in missing)
+        return np.fromiter((self.index[i] for i in ids), dtype=np.int64, count=len(ids))
+
+    # ---------------------------------------------------------------- positions
+    def set_frame(self, crs: CRS | None, origin: Sequence[float] | NDArray[np.float64],
+                  building_xyz: Callable[[Sequence[str]], NDArray[np.float64]] | None = None) -> None:
+        """Put every datastream into the scene CRS with ``origin`` subtracted.
+
+        Parameters
+        ----------
+        crs
+            Scene CRS (``None``: keep lon/lat degrees, for scenes without a CRS).
+        origin
+            float64 scene origin subtracted from the projected positions.
+        building_xyz
+            Optional resolver: building ids → ``(N, 3)`` world coordinates (NaN if
+            unknown), e.g. :func:`building_anchors` bound to a city model.
+        """
+        self._crs = crs
+        self._origin = np.asarray(origin, dtype=np.float64).reshape(3)
+        self._building_xyz = building_xyz
+        self._place(np.arange(len(self.datastreams), dtype=np.int64))
+        self.version += 1
+
+    def _place(self, idx: NDArray[np.int64]) -> None:
+        if len(idx) == 0:
+            return
+        locs = [self.datastreams[i].location for i in idx]
+        world = np.full((len(idx), 3), np.nan)
+        pts = np.array([(loc.lon, loc.lat, loc.height) if loc is not None and loc.has_point
+                        else (np.nan, np.nan, np.nan) for loc in locs], dtype=np.float64).reshape(-1, 3)
+        ok = np.isfinite(pts[:, 0])
+        if ok.any():
+            if self._crs is not None:
+                world[ok] = transform_xy(pts[ok], WGS84, self._crs)
+            else:
+                world[ok] = pts[ok]
+        if self._building_xyz is not None:
+            bi = [k for k, loc in enumerate(locs) if loc is not None and loc.building_id]
+            if bi:
+                xyz = np.asarray(self._building_xyz([locs[k].building_id for k in bi]), dtype=np.float64)
+                found = np.isfinite(xyz).all(axis=1)
+                world[np.asarray(bi)[found]] = xyz[found]
+        good = np.isfinite(world).all(axis=1)
+        self.positions[idx] = (world - self._origin).astype(np.float32)
+        self.placed[idx] = good
+
+    # ---------------------------------------------------------------- thresholds
+    def set_thresholds(self, thresholds: Iterable[Threshold]) -> None:
+        """Replace the thresholds (keyed by observed property name, case-insensitive)."""
+        self.thresholds = list(thresholds)
+        self._rebuild_limits()
+        self._alerting[:] = False
+
+    def _rebuild_limits(self) -> None:
+        n = len(self.datastreams)
+        self._hi = np.full(n, np.inf)
+        self._lo = np.full(n, -np.inf)
+        by_prop: dict[str, Threshold] = {t.observed_property.lower(): t for t in self.thresholds}
+        for i, ds in enumerate(self.datastreams):
+            th = by_prop.get(ds.observed_property.name.lower())
+            if th is not None:
+                if th.above is not None:
+                    self._hi[i] = th.above
+                if th.below is not None:
+                    self._lo[i] = th.below
+
+    # ---------------------------------------------------------------- updates
+    def apply(self, idx: NDArray[np.int64], times: NDArray[np.float64],
+              values: NDArray[np.float64]) -> Update:
+        """Write one batch of readings (one vectorised update per frame).
+
+        Readings for unknown indices or older than a datastream's newest stored
+        reading are refused and counted in the returned :class:`Update`.
+        """
+        idx = np.asarray(idx, dtype=np.int64)
+        times = np.asarray(times, dtype=np.float64)
+        values = np.asarray(values, dtype=np.float64)
+        n_ds = len(self.datastreams)
+        known = (idx >= 0) & (idx < n_ds)
+        unknown = int((~known).sum())
+        if unknown:
+            idx, times, values = idx[known], times[known], values[known]
+        ok = self.history.append(idx, times, values)
+        idx, times, values = idx[ok], times[ok], values[ok]
+        alerts = self._check_alerts(idx, times, values)
+        changed = np.unique(idx)
+        if len(changed):
+            self.version += 1
+        return Update(changed=changed, stored=int(ok.sum()), out_of_order=int((~ok).sum()),
+                      unknown=unknown, alerts=alerts)
+
+    def _check_alerts(self, idx: NDArray[np.int64], t: NDArray[np.float64],
+                      v: NDArray[np.float64]) -> list[Alert]:
+        if len(idx) == 0 or not self.thresholds:
+            return []
+        order = np.lexsort((t, idx))
+        idx, t, v = idx[order], t[order], v[order]
+        above = v > self._hi[idx]
+        below = v < self._lo[idx]
+        beyond = above | below
+        first = np.r_[True, idx[1:] != idx[:-1]]
+        prev = np.empty_like(beyond)
+        prev[1:] = beyond[:-1]
+        prev[first] = self._alerting[idx[first]]
+        enter = beyond & ~prev
+        # the state after the batch is the state of each datastream's last reading
+        last = np.r_[idx[1:] != idx[:-1], True]
+        self._alerting[idx[last]] = beyond[last]
+        out = []
+        for k in np.flatnonzero(enter):
+            i = int(idx[k])
+            ds = self.datastreams[i]
+            kind = "above" if above[k] else "below"
+            out.append(Alert(datastream=i, datastream_id=ds.id, observed_property=ds.observed_property.name,
+                             time=float(t[k]), value=float(v[k]),
+                             limit=float(self._hi[i] if above[k] else self._lo[i]), kind=kind))
+        self.alerts.extend(out)
+        self.alerts_total += len(out)
+        return out
+
+    # ---------------------------------------------------------------- queries
+    def latest_at(self, t: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(values, times)`` of every datastream's newest reading at or before ``t`` (NaN: none)."""
+        return self.history.latest_at(t, np.arange(len(self.datastreams), dtype=np.int64))
+
+    def values_between(self, t0: float, t1: float, datastream: int | None = None
+                       ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+        """``(datastream, times, values)`` of every reading with ``t0 <= time <= t1``."""
+        rows = (np.arange(len(self.datastreams), dtype=np.int64) if datastream is None
+                else np.array([datastream], dtype=np.int64))
+        return self.history.between(t0, t1, rows)
+
+    def stale(self, now: float, period: float) -> NDArray[np.bool_]:
+        """True for datastreams with no reading in ``(now - period, now]`` (or none at all)."""
+        last = self.history.last_time()[: len(self.datastreams)]
+        with np.errstate(invalid="ignore"):
+            return ~(last > now - period)
+
+    def alerting(self) -> NDArray[np.bool_]:
+        """True for datastreams whose last reading is beyond a threshold."""
+        return self._alerting[: len(self.datastreams)].copy()
+
+
+def building_anchors(model: Any) -> Callable[[Sequence[str]], NDArray[np.float64]]:
+    """A resolver for :meth:`SensorLayer.set_frame`: building id → roof centre (world coordinates).
+
+    ``model`` is a :class:`~citytwin.model.city.CityModel`; unknown ids give NaN.
+    """
+
+    def resolve(ids: Sequence[str]) -> NDArray[np.float64]:
+        boxes = model.object_bboxes()  # (O, 2, 3) in scene coordinates (origin subtracted)
+        out = np.full((len(ids), 3), np.nan)
+        for k, bid in enumerate(ids):
+            i = model.objects.index.get(bid)
+            if i is not None:
+                lo, hi = boxes[i]
+                out[k] = ((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, hi[2])
+        return out + np.asarray(model.origin, dtype=np.float64)
+
+    return resolve
+
+
+# --------------------------------------------------------------------------- scene-file declaration
+@dataclass
+class SensorLayerSpec:
+    """How a scene file declares a sensor layer (embedded by the scene-file module).
+
+    Parameters
+    ----------
+    source
+        ``mqtt://host:port`` / ``mqtts://…``, a SensorThings base URL
+        (``https://…/v1.1``) or a replay file path (CSV, JSON, JSON lines).
+    name
+        Layer name.
+    topics
+        MQTT topic filters (default: the mappings' topics, else ``v1.1/#``).
+    qos
+        MQTT subscription QoS.
+    username
+        MQTT/HTTP user; the password is never stored in the scene file, only the
+        name of the environment variable holding it (``password_env``).
+    mappings
+        Plain-JSON mappings as dicts (see :class:`citytwin.live.payloads.PlainMapping`).
+    replay
+        Replay options: column names, ``stations`` file, ``speed``.
+    styling
+        ``color_by`` (``"value"``), ``colormap``, ``range`` ``[vmin, vmax]``,
+        ``size`` (glyph metres), ``labels`` (bool), ``stale_color``.
+    thresholds
+        Alert thresholds per observed property.
+    history
+        Slots kept per datastream.
+    stale_after
+        Seconds without a reading after which a datastream shows as stale.
+    """
+
+    source: str
+    name: str = "sensors"
+    topics: list[str] = field(default_factory=list)
+    qos: int = 1
+    username: str | None = None
+    password_env: str | None = None
+    mappings: list[dict[str, Any]] = field(default_factory=list)
+    replay: dict[str, Any] = field(default_factory=dict)
+    styling: dict[str, Any] = field(default_factory=lambda: {
+        "color_by": "value", "colormap": "viridis", "range": None, "size": 8.0, "labels": False})
+    thresholds: list[Threshold] = field(default_factory=list)
+    history: int = 256
+    stale_after: float = 900.0
+    visible: bool = True
+
+    @property
+    def kind(self) -> str:
+        """``"mqtt"``, ``"sensorthings"`` or ``"replay"``, from the source."""
+        s = self.source.lower()
+        if s.startswith(("mqtt://", "mqtts://", "tcp://", "ssl://")):
+            return "mqtt"
+        if s.startswith(("http://", "https://")):
+            return "sensorthings"
+        return "replay"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (``None``/empty optional fields left out)."""
+        d: dict[str, Any] = {"type": "sensors", "source": self.source, "name": self.name}
+        if self.topics:
+            d["topics"] = list(self.topics)
+        if self.kind == "mqtt":
+            d["qos"] = self.qos
+        if self.username:
+            d["username"] = self.username
+        if self.password_env:
+            d["password_env"] = self.password_env
+        if self.mappings:
+            d["mappings"] = [dict(m) for m in self.mappings]
+        if self.replay:
+            d["replay"] = dict(self.replay)
+        d["styling"] = dict(self.styling)
+        if self.thresholds:
+            d["thresholds"] = [t.to_dict() for t in self.thresholds]
+        d["history"] = self.history
+        d["stale_after"] = self.stale_after
+        d["visible"] = self.visible
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SensorLayerSpec:
+        """Inverse of :meth:`to_dict`; unknown keys are ignored, wrong types raise ValueError."""
+        if not isinstance(d, dict) or not isinstance(d.get("source"), str) or not d["source"]:
+            raise ValueError("sensor layer needs a 'source' string")
+        styling = cls.__dataclass_fields__["styling"].default_factory()  # type: ignore[misc]
+        styling.update(d.get("styling") or {})
+        try:
+            return cls(
+                source=d["source"], name=str(d.get("name", "sensors")),
+                topics=[str(t) for t in d.get("topics") or []], qos=int(d.get("qos", 1)),
+                username=d.get("username"), password_env=d.get("password_env"),
+                mappings=[dict(m) for m in d.get("mappings") or []],
+                replay=dict(d.get("replay") or {}), styling=styling,
+                thresholds=[Threshold.from_dict(t) for t in d.get("thresholds") or []],
+                history=int(d.get("history", 256)), stale_after=float(d.get("stale_after", 900.0)),
+                visible=bool(d.get("visible", True)))
+        except (TypeError, AttributeError) as exc:
+            raise ValueError(f"bad sensor layer declaration: {exc}") from None
