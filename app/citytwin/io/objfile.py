@@ -29,6 +29,8 @@ from numpy.typing import NDArray
 log = logging.getLogger(__name__)
 
 _WS = np.array([32, 9, 10, 11, 12, 13], dtype=np.uint8)
+_IS_WS = np.zeros(256, bool)
+_IS_WS[_WS] = True
 _ORIGIN_RE = re.compile(
     rb"^#\s*origin\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+crs\s+(\S+))?", re.MULTILINE | re.IGNORECASE
 )
@@ -70,11 +72,11 @@ def _tokens_per_line(blob: bytes, n_lines: int) -> NDArray[np.int64]:
     if not blob:
         return np.zeros(n_lines, np.int64)
     a = np.frombuffer(blob, np.uint8)
-    ws = np.isin(a, _WS)
+    ws = _IS_WS[a]
     start = ~ws
     start[1:] &= ws[:-1]
-    line = np.cumsum(a == 10)
-    return np.bincount(line[start], minlength=n_lines)[:n_lines].astype(np.int64)
+    line = np.searchsorted(np.flatnonzero(a == 10), np.flatnonzero(start))
+    return np.bincount(line, minlength=n_lines)[:n_lines].astype(np.int64)
 
 
 def _fromstring(blob: bytes, dtype: type) -> NDArray | None:
@@ -125,16 +127,16 @@ def parse_obj(data: bytes) -> ObjData:
     starts = np.concatenate([[0], np.flatnonzero(arr == 10) + 1])
     pad = np.concatenate([arr, np.zeros(4, np.uint8)])
     c0, c1, c2 = pad[starts], pad[starts + 1], pad[starts + 2]
-    if np.isin(c0, _WS[:2]).any():  # indented lines: strip them and start again
+    if ((c0 == 32) | (c0 == 9)).any():  # indented lines: strip them and start again
         lines = [ln.lstrip() for ln in lines]
         data = b"\n".join(lines)
         arr = np.frombuffer(data, np.uint8)
         starts = np.concatenate([[0], np.flatnonzero(arr == 10) + 1])
         pad = np.concatenate([arr, np.zeros(4, np.uint8)])
         c0, c1, c2 = pad[starts], pad[starts + 1], pad[starts + 2]
-    sep1 = np.isin(c1, _WS)
+    sep1 = _IS_WS[c1]
     v_ln = np.flatnonzero((c0 == ord("v")) & sep1)
-    vt_ln = np.flatnonzero((c0 == ord("v")) & (c1 == ord("t")) & np.isin(c2, _WS))
+    vt_ln = np.flatnonzero((c0 == ord("v")) & (c1 == ord("t")) & _IS_WS[c2])
     f_ln = np.flatnonzero((c0 == ord("f")) & sep1)
     state_ln = np.flatnonzero(np.isin(c0, np.frombuffer(b"ogum", np.uint8)))
 

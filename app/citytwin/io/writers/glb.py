@@ -103,14 +103,17 @@ def write_glb(
     views: list[dict[str, Any]] = []
     offset = 0
 
-    def view(nbytes: int, target: int) -> int:
+    def view(nbytes: int, target: int, stride: int = 0) -> int:
         nonlocal offset
-        views.append({"buffer": 0, "byteOffset": offset, "byteLength": nbytes, "target": target})
+        v = {"buffer": 0, "byteOffset": offset, "byteLength": nbytes, "target": target}
+        if stride:  # required: several accessors share each vertex buffer view
+            v["byteStride"] = stride
+        views.append(v)
         offset += nbytes
         return len(views) - 1
 
-    pos_view = view(len(pos_bytes), _ARRAY_BUFFER)
-    feat_view = view(len(feat_bytes), _ARRAY_BUFFER) if feat_bytes else -1
+    pos_view = view(len(pos_bytes), _ARRAY_BUFFER, 12)
+    feat_view = view(len(feat_bytes), _ARRAY_BUFFER, 4) if feat_bytes else -1
     idx_view = view(len(idx_bytes), _ELEMENT_ARRAY_BUFFER)
     binary = pos_bytes + feat_bytes + idx_bytes
 
