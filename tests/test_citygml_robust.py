@@ -1,0 +1,218 @@
+"""Hostile, truncated, wrong and broken CityGML: no traceback, no expansion, no leak."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from citytwin.core.errors import Cancelled, ReaderError
+from citytwin.io.citygml import read_citygml
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"shared data folder {DATA} is missing")
+
+HEAD = (
+    '<CityModel xmlns="http://www.opengis.net/citygml/2.0" '
+    'xmlns:bldg="http://www.opengis.net/citygml/building/2.0" '
+    'xmlns:gen="http://www.opengis.net/citygml/generics/2.0" '
+    'xmlns:gml="http://www.opengis.net/gml">'
+)
+
+
+def building(gid: str, poslist: str = "0 0 0 1 0 0 1 1 0 0 0 0", extra: str = "") -> str:
+    return (
+        f'<cityObjectMember><bldg:Building gml:id="{gid}">{extra}<bldg:lod1MultiSurface><gml:MultiSurface>'
+        f"<gml:surfaceMember><gml:Polygon><gml:exterior><gml:LinearRing><gml:posList>{poslist}"
+        "</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon></gml:surfaceMember>"
+        "</gml:MultiSurface></bldg:lod1MultiSurface></bldg:Building></cityObjectMember>"
+    )
+
+
+def write(tmp_path: Path, body: str, name: str = "f.gml", doctype: str = "") -> Path:
+    p = tmp_path / name
+    p.write_text(f'<?xml version="1.0"?>\n{doctype}{HEAD}{body}</CityModel>\n', encoding="utf-8")
+    return p
+
+
+def all_attribute_text(m) -> str:  # type: ignore[no-untyped-def]
+    return repr(m.objects.attributes) + repr(m.objects.ids)
+
+
+# ------------------------------------------------------------------------- hostile files
+def test_billion_laughs_is_not_expanded(tmp_path: Path) -> None:
+    ents = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
+    ]
+    doctype = "<!DOCTYPE CityModel [\n" + "\n".join(ents) + "\n]>\n"
+    p = write(tmp_path, building("b1", extra="<gml:name>&lol9;</gml:name>"), doctype=doctype)
+    try:
+        m = read_citygml(p)
+    except ReaderError as exc:  # libxml2 refuses the amplification outright: fine, one line
+        assert "\n" not in str(exc) and str(p) in str(exc)
+        return
+    assert "lollol" not in all_attribute_text(m)
+
+
+def test_external_entity_to_a_local_file_is_not_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT")
+    doctype = f'<!DOCTYPE CityModel [\n<!ENTITY xxe SYSTEM "file://{secret}">\n<!ENTITY h SYSTEM "file:///etc/hostname">\n]>\n'
+    extra = (
+        "<gml:name>&xxe;</gml:name>"
+        '<gen:stringAttribute name="leak"><gen:value>&xxe;&h;</gen:value></gen:stringAttribute>'
+        "<bldg:function>a&xxe;b</bldg:function>"
+    )
+    p = write(tmp_path, building("b1", extra=extra), doctype=doctype)
+    m = read_citygml(p)
+    text = all_attribute_text(m)
+    assert "TOP-SECRET" not in text
+    hostname = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else ""
+    if hostname:
+        assert hostname not in text
+    assert m.counts_by_type() == {"Building": 1}
+    assert m.n_triangles == 1
+
+
+def test_external_dtd_over_http_is_never_fetched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_network(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the reader tried to open a network connection")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    doctype = (
+        '<!DOCTYPE CityModel SYSTEM "http://example.invalid/evil.dtd" [\n'
+        '<!ENTITY % remote SYSTEM "http://example.invalid/x.dtd">\n%remote;\n]>\n'
+    )
+    p = write(tmp_path, building("b1", extra="<gml:name>&ext;</gml:name>"), doctype=doctype)
+    try:
+        m = read_citygml(p)
+    except ReaderError:
+        return
+    assert m.counts_by_type() == {"Building": 1}
+    assert "example.invalid" not in all_attribute_text(m)
+
+
+# ------------------------------------------------------------------------ broken files
+@needs_data
+def test_truncated_file_keeps_complete_objects(tmp_path: Path) -> None:
+    data = (DATA / "citygml/munich/LOD2_4424_5482_solid.gml").read_bytes()
+    cut = data[: len(data) // 2]
+    p = tmp_path / "cut.gml"
+    p.write_bytes(cut)
+    m = read_citygml(p)
+    complete = cut.count(b"</cityObjectMember>")
+    assert 0 < complete < 111
+    assert m.counts_by_type() == {"Building": complete}
+    assert m.report.counts["xml-error"] == 1
+    assert any(msg.startswith("xml-error: line") for msg in m.report.messages)
+    assert m.n_triangles > 0
+
+
+@needs_data
+def test_truncated_gzip_keeps_complete_objects(tmp_path: Path) -> None:
+    raw = (DATA / "citygml/denhaag/DenHaag_01.gml.gz").read_bytes()
+    p = tmp_path / "cut.gml.gz"
+    p.write_bytes(raw[: len(raw) // 3])
+    m = read_citygml(p)
+    assert 0 < m.counts_by_type().get("Building", 0) < 844
+    assert m.report.counts["xml-error"] == 1
+
+
+def test_error_before_any_object_raises_one_line(tmp_path: Path) -> None:
+    p = tmp_path / "early.gml"
+    p.write_text(f'<?xml version="1.0"?>\n{HEAD}<cityObjectMember><bldg:Building gml:id="b1"><gml:name>x</gml')
+    with pytest.raises(ReaderError, match=r"not well-formed XML at line \d+") as exc:
+        read_citygml(p)
+    assert "\n" not in str(exc.value) and str(p) in str(exc.value)
+
+
+def test_not_xml_at_all(tmp_path: Path) -> None:
+    p = tmp_path / "nope.gml"
+    p.write_text('{"type": "CityJSON"}')
+    with pytest.raises(ReaderError, match="not well-formed XML at line 1"):
+        read_citygml(p)
+
+
+def test_wrong_root_element(tmp_path: Path) -> None:
+    p = tmp_path / "wrong.gml"
+    p.write_text(
+        '<?xml version="1.0"?><wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs" '
+        'xmlns:gml="http://www.opengis.net/gml"><gml:featureMember/></wfs:FeatureCollection>'
+    )
+    with pytest.raises(ReaderError, match="root element is FeatureCollection, expected a CityGML CityModel"):
+        read_citygml(p)
+
+
+def test_empty_city_model(tmp_path: Path) -> None:
+    m = read_citygml(write(tmp_path, ""))
+    assert m.n_objects == 0 and m.n_triangles == 0
+    assert m.version == "2.0"
+
+
+def test_broken_polygons_are_skipped_and_counted(tmp_path: Path) -> None:
+    body = (
+        building("good")
+        + building("letters", "0 0 0 1 x 0 1 1 0 0 0 0")
+        + building("odd", "0 0 0 1 0 0 1 1 0 0 0")
+        + building("nan", "0 0 0 1 0 nan 1 1 0 0 0 0")
+        + building("short", "0 0 0 1 0 0")
+        + building("good2", "5 5 0 6 5 0 6 6 0 5 5 0")
+    )
+    m = read_citygml(write(tmp_path, body))
+    assert m.n_objects == 6  # objects stay, their broken polygons go
+    assert len(m.polygons) == 2
+    assert set(np.unique(m.polygons.object)) == {m.objects.index["good"], m.objects.index["good2"]}
+    assert m.report.counts["bad-polygon"] == 3
+    assert m.report.counts["bad-coordinate"] == 1
+
+
+def test_unresolved_xlink_is_reported(tmp_path: Path) -> None:
+    body = (
+        '<cityObjectMember><bldg:Building gml:id="b"><bldg:lod2Solid><gml:Solid><gml:exterior>'
+        '<gml:CompositeSurface><gml:surfaceMember xlink:href="#nowhere" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink"/></gml:CompositeSurface></gml:exterior></gml:Solid>'
+        "</bldg:lod2Solid></bldg:Building></cityObjectMember>" + building("c")
+    )
+    m = read_citygml(write(tmp_path, body))
+    assert m.report.counts["unresolved-xlink"] == 1
+    assert len(m.polygons) == 1
+
+
+def test_unknown_srs_name_warns_and_loads_local(tmp_path: Path) -> None:
+    body = (
+        '<gml:boundedBy><gml:Envelope srsName="urn:nowhere:crs:42"><gml:lowerCorner>0 0 0</gml:lowerCorner>'
+        "<gml:upperCorner>1 1 0</gml:upperCorner></gml:Envelope></gml:boundedBy>" + building("b")
+    )
+    m = read_citygml(write(tmp_path, body))
+    assert m.crs is None
+    assert m.report.counts["unknown-crs"] == 1
+    assert m.n_triangles == 1
+
+
+def test_crs_from_first_geometry_when_no_envelope(tmp_path: Path) -> None:
+    body = building("b").replace("<gml:MultiSurface>", '<gml:MultiSurface srsName="EPSG:25832">')
+    m = read_citygml(write(tmp_path, body))
+    assert m.crs is not None and m.crs.to_epsg() == 25832
+
+
+def test_gzipped_plain_same_result(tmp_path: Path) -> None:
+    p = write(tmp_path, building("a") + building("b", "5 5 0 6 5 0 6 6 0 5 5 0"))
+    gz = tmp_path / "f.gml.gz"
+    gz.write_bytes(gzip.compress(p.read_bytes()))
+    a, b = read_citygml(p), read_citygml(gz)
+    assert a.counts_by_type() == b.counts_by_type() == {"Building": 2}
+    assert np.array_equal(a.vertices, b.vertices)
+
+
+@needs_data
+def test_progress_and_cancel() -> None:
+    path = DATA / "citygml/munich/LOD2_4424_5482_solid.gml"
+    seen: list[float] = []
+    read_citygml(path, progress=seen.append)
+    assert seen and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
+    with pytest.raises(Cancelled):
+        read_citygml(path, cancel=lambda: True)
