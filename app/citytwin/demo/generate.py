@@ -1,0 +1,101 @@
+"""Public entry points of the demo generator."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+from ..model.scenefile import Camera, Dataset, SceneFile, View, write_scene
+from .district import CRS_URL, EXTENT, build_district, district_bytes
+
+log = logging.getLogger(__name__)
+
+DEMO_FILENAME = "demo_district.city.json"
+
+
+def generate_demo(out_dir: str | Path, seed: int = 7) -> Path:
+    """Write the demo district as CityJSON 2.0 into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir
+        Folder to write ``demo_district.city.json`` into (created if needed).
+    seed
+        Random seed; the same seed gives the same bytes on every run.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data, district = district_bytes(seed)
+    path = out / DEMO_FILENAME
+    path.write_bytes(data)
+    log.info("demo district: %s, %d vertices, %.1f kB", dict(district.counts),
+             len(district.pool.vertices) if district.pool else 0, len(data) / 1024)
+    return path
+
+
+def demo_counts(seed: int = 7) -> dict[str, Any]:
+    """What the generator intends to write: city objects per type, geometries per LoD, vertices."""
+    d = build_district(seed)
+    return {
+        "types": dict(sorted(d.counts.items())),
+        "lods": dict(sorted(d.lod_counts.items())),
+        "vertices": len(d.pool.vertices) if d.pool else 0,
+        "objects": len(d.city_objects),
+    }
+
+
+def _look(pool: Any, focal_local: tuple[float, float, float], azimuth_deg: float, elevation_deg: float,
+          distance: float, view_angle: float = 30.0) -> Camera:
+    """A camera looking at a local point from a compass azimuth (0 = from north, 225 = from south-west)."""
+    fx, fy, fz = pool.world(*focal_local)
+    az = math.radians(azimuth_deg)
+    el = math.radians(elevation_deg)
+    dx, dy = math.sin(az) * math.cos(el), math.cos(az) * math.cos(el)
+    pos = (fx + dx * distance, fy + dy * distance, fz + math.sin(el) * distance)
+    r3 = lambda v: tuple(round(c, 2) for c in v)  # noqa: E731
+    up = (0.0, 1.0, 0.0) if elevation_deg >= 89.9 else (0.0, 0.0, 1.0)
+    return Camera(position=r3(pos), focal_point=r3((fx, fy, fz)), up=up, view_angle=view_angle)
+
+
+def demo_scene(city_path: str | Path, seed: int = 7) -> SceneFile:
+    """The scene of the demo: the district, an overview camera and a few saved views."""
+    d = build_district(seed)
+    pool = d.pool
+    cx, cy = EXTENT[0] / 2.0, EXTENT[1] / 2.0
+    centre = (cx, cy, 258.0)
+    overview = _look(pool, centre, 225.0, 35.0, 1050.0)
+    th = d.landmarks["townhall"]
+    pond = d.landmarks["pond"]
+    church = d.landmarks["church"]
+    views = [
+        View("Overview", overview),
+        View("Top", _look(pool, centre, 0.0, 90.0, 1400.0)),
+        View("Rathaus", _look(pool, (th[0], th[1] + 20.0, th[2] + 8.0), 200.0, 22.0, 190.0)),
+        View("Stadtpark", _look(pool, pond, 160.0, 30.0, 170.0)),
+        View("St. Marien", _look(pool, (church[0] + 10.0, church[1], church[2] - 25.0), 250.0, 18.0, 160.0)),
+    ]
+    return SceneFile(
+        version=1,
+        title="Lindenau demo district",
+        crs="EPSG:25832",
+        color_by="semantic",
+        datasets=[Dataset(path=Path(city_path).resolve(), crs="EPSG:25832", name="Lindenau district",
+                          visible=True, opacity=1.0, color_by="semantic", lod="best")],
+        camera=overview,
+        views=views,
+    )
+
+
+def write_demo_scene(scene_path: str | Path, city_path: str | Path, seed: int = 7) -> Path:
+    """Write the demo scene file next to the data (dataset path relative to the scene file)."""
+    return write_scene(demo_scene(city_path, seed), scene_path)
+
+
+__all__ = ["CRS_URL", "DEMO_FILENAME", "demo_counts", "demo_scene", "generate_demo", "write_demo_scene"]

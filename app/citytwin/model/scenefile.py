@@ -1,0 +1,253 @@
+"""Scene files (``*.toml``): which datasets to load, how to show them, camera and saved views.
+
+Format (``version = 1``)::
+
+    version = 1
+    title = "..."
+    crs = "EPSG:25832"          # scene CRS (optional)
+    color_by = "semantic"       # default colouring for datasets that do not say
+
+    [[datasets]]
+    name = "District"
+    path = "demo/district.city.json"   # relative to the scene file
+    crs = "EPSG:25832"                 # optional, overrides the file's CRS
+    visible = true
+    opacity = 1.0
+    color_by = "semantic"              # or an attribute name
+    lod = "best"                       # "best", "lowest" or a number
+
+    [camera]                           # world coordinates of the scene CRS
+    position = [x, y, z]
+    focal_point = [x, y, z]
+    up = [0.0, 0.0, 1.0]
+    view_angle = 30.0
+
+    [[views]]
+    name = "Town hall"
+    position = [...]
+    focal_point = [...]
+    up = [...]
+
+Reading uses :mod:`tomllib`; writing is a small TOML emitter for exactly this
+shape. Dataset paths are absolute in memory and relative to the scene file on disk.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import ReaderError
+
+SCENE_VERSION = 1
+
+__all__ = ["SCENE_VERSION", "Camera", "Dataset", "SceneFile", "View", "read_scene", "read_scene_file", "write_scene"]
+
+
+@dataclass
+class Camera:
+    """A camera in world coordinates of the scene CRS (float64)."""
+
+    position: tuple[float, float, float]
+    focal_point: tuple[float, float, float]
+    up: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    view_angle: float = 30.0
+
+
+@dataclass
+class View:
+    """A named, saved camera."""
+
+    name: str
+    camera: Camera
+
+
+@dataclass
+class Dataset:
+    """One dataset of a scene; ``path`` is absolute once read."""
+
+    path: Path
+    crs: str | None = None
+    name: str = ""
+    visible: bool = True
+    opacity: float = 1.0
+    color_by: str | None = None
+    lod: str | float = "best"
+
+
+@dataclass
+class SceneFile:
+    """The contents of a scene file."""
+
+    version: int = SCENE_VERSION
+    datasets: list[Dataset] = field(default_factory=list)
+    camera: Camera | None = None
+    views: list[View] = field(default_factory=list)
+    title: str = ""
+    crs: str | None = None
+    color_by: str = "semantic"
+
+    def view(self, name: str) -> View | None:
+        """The saved view called ``name`` (case-insensitive), or None."""
+        for v in self.views:
+            if v.name.lower() == name.lower():
+                return v
+        return None
+
+
+# ------------------------------------------------------------------ reading
+def _vec3(value: Any, path: Path, what: str) -> tuple[float, float, float]:
+    try:
+        x, y, z = (float(v) for v in value)
+    except (TypeError, ValueError) as exc:
+        raise ReaderError(path, f"{what} must be three numbers, got {value!r}") from exc
+    if not all(math.isfinite(v) for v in (x, y, z)):
+        raise ReaderError(path, f"{what} must be finite, got {value!r}")
+    return x, y, z
+
+
+def _camera(tbl: dict[str, Any], path: Path, what: str) -> Camera:
+    if "position" not in tbl or "focal_point" not in tbl:
+        raise ReaderError(path, f"{what} needs position and focal_point")
+    return Camera(
+        position=_vec3(tbl["position"], path, f"{what}.position"),
+        focal_point=_vec3(tbl["focal_point"], path, f"{what}.focal_point"),
+        up=_vec3(tbl.get("up", (0.0, 0.0, 1.0)), path, f"{what}.up"),
+        view_angle=float(tbl.get("view_angle", 30.0)),
+    )
+
+
+def read_scene(path: str | Path) -> SceneFile:
+    """Read a scene file.
+
+    Parameters
+    ----------
+    path
+        The ``.toml`` file.
+
+    Returns
+    -------
+    SceneFile
+        With dataset paths resolved against the scene file's folder.
+
+    Raises
+    ------
+    ReaderError
+        When the file is missing, not TOML, of a newer version or malformed.
+    """
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            doc = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ReaderError(p, "no such file") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ReaderError(p, f"not a valid TOML scene file: {exc}") from exc
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ReaderError(p, "scene file has no integer 'version'")
+    if version > SCENE_VERSION or version < 1:
+        raise ReaderError(p, f"scene file version {version} is not supported (this citytwin reads 1..{SCENE_VERSION})")
+    base = p.resolve().parent
+    datasets = []
+    for k, d in enumerate(doc.get("datasets", [])):
+        if not isinstance(d, dict) or not isinstance(d.get("path"), str):
+            raise ReaderError(p, f"datasets[{k}] needs a 'path' string")
+        lod = d.get("lod", "best")
+        datasets.append(
+            Dataset(
+                path=(base / d["path"]).resolve() if not os.path.isabs(d["path"]) else Path(d["path"]),
+                crs=d.get("crs"),
+                name=str(d.get("name", Path(d["path"]).name)),
+                visible=bool(d.get("visible", True)),
+                opacity=float(d.get("opacity", 1.0)),
+                color_by=d.get("color_by"),
+                lod=lod if isinstance(lod, str) else float(lod),
+            )
+        )
+    cam = _camera(doc["camera"], p, "camera") if isinstance(doc.get("camera"), dict) else None
+    views = []
+    for k, v in enumerate(doc.get("views", [])):
+        if not isinstance(v, dict):
+            raise ReaderError(p, f"views[{k}] is not a table")
+        views.append(View(name=str(v.get("name", f"View {k + 1}")), camera=_camera(v, p, f"views[{k}]")))
+    return SceneFile(
+        version=version,
+        datasets=datasets,
+        camera=cam,
+        views=views,
+        title=str(doc.get("title", "")),
+        crs=doc.get("crs"),
+        color_by=str(doc.get("color_by", "semantic")),
+    )
+
+
+# ------------------------------------------------------------------ writing
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise ValueError(f"cannot write {v} to TOML")
+        return repr(round(v, 3)) if abs(v) >= 1000 else repr(v)
+    if isinstance(v, str):
+        out = v.replace("\\", "\\\\").replace('"', '\\"')
+        for ch, esc in (("\n", "\\n"), ("\t", "\\t"), ("\r", "\\r")):
+            out = out.replace(ch, esc)
+        return f'"{out}"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def _table(items: dict[str, Any]) -> list[str]:
+    return [f"{k} = {_toml_value(v)}" for k, v in items.items() if v is not None]
+
+
+def _cam_items(c: Camera) -> dict[str, Any]:
+    return {
+        "position": [float(x) for x in c.position],
+        "focal_point": [float(x) for x in c.focal_point],
+        "up": [float(x) for x in c.up],
+        "view_angle": float(c.view_angle),
+    }
+
+
+def scene_toml(scene: SceneFile, path: str | Path) -> str:
+    """The TOML text of ``scene`` as it would be written to ``path``."""
+    base = Path(path).resolve().parent
+    lines = ["# citytwin scene file", *_table({
+        "version": scene.version, "title": scene.title or None, "crs": scene.crs, "color_by": scene.color_by,
+    })]
+    for d in scene.datasets:
+        dp = Path(d.path)
+        try:
+            rel = os.path.relpath(dp.resolve() if dp.is_absolute() else base / dp, base)
+        except ValueError:  # another drive on Windows
+            rel = str(dp)
+        lines += ["", "[[datasets]]", *_table({
+            "name": d.name or None, "path": Path(rel).as_posix(), "crs": d.crs, "visible": d.visible,
+            "opacity": float(d.opacity), "color_by": d.color_by, "lod": d.lod,
+        })]
+    if scene.camera is not None:
+        lines += ["", "[camera]", *_table(_cam_items(scene.camera))]
+    for v in scene.views:
+        lines += ["", "[[views]]", *_table({"name": v.name, **_cam_items(v.camera)})]
+    return "\n".join(lines) + "\n"
+
+
+def write_scene(scene: SceneFile, path: str | Path) -> Path:
+    """Write ``scene`` to ``path`` (dataset paths made relative to it); returns the path."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(scene_toml(scene, p), encoding="utf-8", newline="\n")
+    return p
+
+
+read_scene_file = read_scene  # alias used by the CLI
