@@ -1,0 +1,170 @@
+"""Screen overlays drawn in display coordinates: a north arrow and a scale bar.
+
+Both are updated from the camera right before each render (a renderer
+``StartEvent`` observer), which costs two point projections.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from vtkmodules.vtkCommonCore import vtkPoints
+from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
+from vtkmodules.vtkRenderingCore import (
+    vtkActor2D,
+    vtkCoordinate,
+    vtkPolyDataMapper2D,
+    vtkRenderer,
+    vtkTextActor,
+)
+
+__all__ = ["MapOverlays", "nice_length"]
+
+
+def nice_length(max_metres: float) -> float:
+    """The largest 1-2-5 length not above ``max_metres``."""
+    if max_metres <= 0 or not math.isfinite(max_metres):
+        return 0.0
+    exp = math.floor(math.log10(max_metres))
+    for m in (5.0, 2.0, 1.0):
+        v = m * 10.0**exp
+        if v <= max_metres:
+            return v
+    return 10.0**exp
+
+
+def _poly_actor(color: tuple[float, float, float], opacity: float = 1.0) -> tuple[vtkActor2D, vtkPolyData]:
+    pd = vtkPolyData()
+    mapper = vtkPolyDataMapper2D()
+    mapper.SetInputData(pd)
+    coord = vtkCoordinate()
+    coord.SetCoordinateSystemToDisplay()
+    mapper.SetTransformCoordinate(coord)
+    actor = vtkActor2D()
+    actor.SetMapper(mapper)
+    actor.GetProperty().SetColor(*color)
+    actor.GetProperty().SetOpacity(opacity)
+    return actor, pd
+
+
+def _set_polys(pd: vtkPolyData, pts: list[tuple[float, float]], polys: list[list[int]]) -> None:
+    vp = vtkPoints()
+    for x, y in pts:
+        vp.InsertNextPoint(x, y, 0.0)
+    ca = vtkCellArray()
+    for poly in polys:
+        ca.InsertNextCell(len(poly))
+        for i in poly:
+            ca.InsertCellPoint(i)
+    pd.SetPoints(vp)
+    pd.SetPolys(ca)
+    pd.Modified()
+
+
+def _text(size: int, bold: bool = True) -> vtkTextActor:
+    t = vtkTextActor()
+    p = t.GetTextProperty()
+    p.SetFontSize(size)
+    p.SetBold(bold)
+    p.SetColor(0.12, 0.13, 0.15)
+    p.SetJustificationToCentered()
+    p.SetVerticalJustificationToCentered()
+    return t
+
+
+class MapOverlays:
+    """North arrow (top right) and scale bar (bottom left) for one renderer."""
+
+    def __init__(self, renderer: vtkRenderer, north: bool = True, scale_bar: bool = True) -> None:
+        self.renderer = renderer
+        self.north = north
+        self.scale_bar = scale_bar
+        self.arrow_dark, self._arrow_dark_pd = _poly_actor((0.14, 0.15, 0.18))
+        self.arrow_light, self._arrow_light_pd = _poly_actor((0.97, 0.97, 0.95))
+        self.disc, self._disc_pd = _poly_actor((1.0, 1.0, 1.0), 0.55)
+        self.n_label = _text(15)
+        self.bar_dark, self._bar_dark_pd = _poly_actor((0.14, 0.15, 0.18))
+        self.bar_light, self._bar_light_pd = _poly_actor((0.97, 0.97, 0.95))
+        self.bar_label = _text(13, bold=False)
+        self.bar_label.GetTextProperty().SetJustificationToLeft()
+        self._actors = [self.disc, self.arrow_light, self.arrow_dark, self.n_label,
+                        self.bar_dark, self.bar_light, self.bar_label]
+        for a in self._actors:
+            renderer.AddViewProp(a)
+        self._tag = renderer.AddObserver("StartEvent", lambda *_: self.update())
+        self.last_scale_m = 0.0
+        self.last_north_deg = 0.0
+
+    def _project(self, p: np.ndarray) -> np.ndarray:
+        r = self.renderer
+        r.SetWorldPoint(float(p[0]), float(p[1]), float(p[2]), 1.0)
+        r.WorldToDisplay()
+        return np.array(r.GetDisplayPoint()[:2])
+
+    def update(self) -> None:
+        r = self.renderer
+        w, h = r.GetSize()
+        if w <= 0 or h <= 0:
+            return
+        cam = r.GetActiveCamera()
+        fp = np.array(cam.GetFocalPoint())
+        dist = max(cam.GetDistance(), 1e-6)
+        step = dist * 0.05
+        s0 = self._project(fp)
+        # north: screen direction of +y (grid north) at the focal point
+        ds = self._project(fp + np.array([0.0, step, 0.0])) - s0
+        if np.hypot(*ds) < 1e-6:  # looking along north: use the up vector
+            ds = np.array([0.0, 1.0])
+        ang = math.atan2(ds[1], ds[0]) - math.pi / 2
+        self.last_north_deg = math.degrees(ang)
+        vis = self.north
+        for a in (self.disc, self.arrow_light, self.arrow_dark, self.n_label):
+            a.SetVisibility(vis)
+        if vis:
+            cx, cy, rad = w - 52.0, h - 58.0, 26.0
+            ca, sa = math.cos(ang), math.sin(ang)
+
+            def rot(x: float, y: float) -> tuple[float, float]:
+                return cx + x * ca - y * sa, cy + x * sa + y * ca
+
+            disc = [(cx + (rad + 8) * math.cos(k * math.pi / 16), cy + (rad + 8) * math.sin(k * math.pi / 16))
+                    for k in range(32)]
+            _set_polys(self._disc_pd, disc, [list(range(32))])
+            tip, base_l, base_r, notch = (0, rad), (-rad * 0.5, -rad), (rad * 0.5, -rad), (0, -rad * 0.45)
+            _set_polys(self._arrow_dark_pd, [rot(*tip), rot(*base_l), rot(*notch)], [[0, 1, 2]])
+            _set_polys(self._arrow_light_pd, [rot(*tip), rot(*notch), rot(*base_r)], [[0, 1, 2]])
+            lx, ly = rot(0.0, rad + 15.0)
+            self.n_label.SetInput("N")
+            self.n_label.SetPosition(lx, ly)
+        # scale bar: metres per pixel at the focal point, along the screen's horizontal
+        right = np.cross(np.array(cam.GetDirectionOfProjection()), np.array(cam.GetViewUp()))
+        nr = np.linalg.norm(right)
+        px_per_m = 0.0
+        if nr > 0:
+            d1 = self._project(fp + right / nr * step) - s0
+            px_per_m = float(np.hypot(*d1)) / step
+        length = nice_length(min(w * 0.22, 220.0) / px_per_m) if px_per_m > 0 else 0.0
+        vis = self.scale_bar and length > 0
+        for a in (self.bar_light, self.bar_dark, self.bar_label):
+            a.SetVisibility(vis)
+        self.last_scale_m = length
+        if vis:
+            L = length * px_per_m
+            x0, y0, hgt = 24.0, 22.0, 7.0
+            half = L / 2.0
+            # a dark bar with a 1.5 px border; its right half is filled light
+            b = 1.5
+            _set_polys(self._bar_dark_pd,
+                       [(x0 - b, y0 - b), (x0 + L + b, y0 - b), (x0 + L + b, y0 + hgt + b), (x0 - b, y0 + hgt + b)],
+                       [[0, 1, 2, 3]])
+            _set_polys(self._bar_light_pd,
+                       [(x0 + half, y0), (x0 + L, y0), (x0 + L, y0 + hgt), (x0 + half, y0 + hgt)], [[0, 1, 2, 3]])
+            label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+            self.bar_label.SetInput(label)
+            self.bar_label.SetPosition(x0 + L + 10.0, y0 + hgt / 2.0)
+
+    def remove(self) -> None:
+        self.renderer.RemoveObserver(self._tag)
+        for a in self._actors:
+            self.renderer.RemoveViewProp(a)

@@ -1,0 +1,305 @@
+"""SceneView: a renderer with city visuals, camera presets, lights, background and overlays.
+
+It wraps a pyvista ``Plotter`` by composition: off-screen for snapshots and tests,
+or the Qt viewport's ``QtInteractor`` later (pass it as ``plotter``). It never
+renders by itself when something changes: visuals report changes through their
+``changed`` callbacks, :attr:`SceneView.needs_render` is set and
+:attr:`SceneView.render_requested` listeners are told (the Qt viewport coalesces
+them into one render with a zero-delay single-shot timer).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pyvista as pv
+from numpy.typing import NDArray
+
+from ..model.city import CityModel
+from ..model.scenefile import Camera as SceneCamera
+from ..model.scenefile import View
+from .overlays import MapOverlays
+from .visual import Callbacks, PickResult, VtkCityVisual, display_ray
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SKY_BOTTOM", "SKY_TOP", "SceneView", "camera_direction"]
+
+SKY_TOP = (0.50, 0.66, 0.84)
+SKY_BOTTOM = (0.90, 0.93, 0.96)
+
+
+def camera_direction(azimuth_deg: float, elevation_deg: float) -> NDArray[np.float64]:
+    """Unit vector from the focal point towards the camera; azimuth is the compass
+    bearing the camera stands at (225 = south-west), elevation above the horizon."""
+    az, el = math.radians(azimuth_deg), math.radians(elevation_deg)
+    return np.array([math.sin(az) * math.cos(el), math.cos(az) * math.cos(el), math.sin(el)])
+
+
+class SceneView:
+    """Visuals of a scene in one renderer.
+
+    Parameters
+    ----------
+    plotter
+        An existing pyvista plotter (e.g. a ``QtInteractor``); default: a new
+        off-screen ``pv.Plotter``.
+    size
+        Window size of a new off-screen plotter.
+    multi_samples
+        MSAA samples of a new plotter (0 = off: software GL is 3-4x slower with MSAA).
+    overlays
+        Draw the north arrow and scale bar.
+    """
+
+    def __init__(
+        self,
+        plotter: pv.Plotter | None = None,
+        size: tuple[int, int] = (1920, 1080),
+        multi_samples: int = 0,
+        overlays: bool = True,
+    ) -> None:
+        self._own_plotter = plotter is None
+        if plotter is None:
+            plotter = pv.Plotter(off_screen=True, window_size=list(size), lighting="none")
+            plotter.ren_win.SetMultiSamples(int(multi_samples))
+        self.plotter = plotter
+        self.renderer = plotter.renderer
+        self.visuals: list[VtkCityVisual] = []
+        self.origin: NDArray[np.float64] | None = None
+        self.needs_render = True
+        self.render_requested = Callbacks()
+        plotter.set_background(SKY_BOTTOM, top=SKY_TOP)
+        self._setup_lights()
+        self.overlays = MapOverlays(self.renderer) if overlays else None
+
+    # ------------------------------------------------------------ setup
+    def _setup_lights(self) -> None:
+        p = self.plotter
+        p.remove_all_lights()
+        # sun from the south-west, high; fill from the north-east; a weak headlight
+        sun = pv.Light(light_type="scene light", intensity=0.85)
+        sun.positional = False
+        sun.position = tuple(camera_direction(215.0, 52.0))
+        sun.focal_point = (0.0, 0.0, 0.0)
+        fill = pv.Light(light_type="scene light", intensity=0.32)
+        fill.positional = False
+        fill.position = tuple(camera_direction(40.0, 35.0))
+        fill.focal_point = (0.0, 0.0, 0.0)
+        head = pv.Light(light_type="headlight", intensity=0.18)
+        for light in (sun, fill, head):
+            p.add_light(light)
+        self.renderer.SetTwoSidedLighting(True)
+
+    def _request(self, *_: object) -> None:
+        self.needs_render = True
+        self.render_requested.emit()
+
+    # ------------------------------------------------------------ content
+    def add_model(self, model: CityModel, lod: float | str = "best", color_by: str = "semantic",
+                  visible: bool = True, opacity: float = 1.0) -> VtkCityVisual:
+        """Add a model as one visual; the first model's origin becomes the scene origin."""
+        if self.origin is None:
+            self.origin = np.asarray(model.origin, dtype=np.float64).copy()
+        offset = np.asarray(model.origin, dtype=np.float64) - self.origin
+        vis = VtkCityVisual(model, lod=lod, color_by=color_by, offset=offset)
+        vis.set_visible(visible)
+        if opacity < 1.0:
+            vis.set_opacity(opacity)
+        vis.changed.connect(self._on_visual_changed)
+        self.visuals.append(vis)
+        self.renderer.AddActor(vis.actor)
+        self._request()
+        return vis
+
+    def remove_visual(self, vis: VtkCityVisual) -> None:
+        self.renderer.RemoveActor(vis.actor)
+        self.visuals.remove(vis)
+        vis.release()
+        self._request()
+
+    def _on_visual_changed(self, what: str = "") -> None:
+        if what == "opacity":
+            self._update_translucency()
+        self._request()
+
+    def _update_translucency(self) -> None:
+        translucent = any(v.opacity < 1.0 and v.visible for v in self.visuals)
+        if translucent:
+            self.renderer.SetUseDepthPeeling(True)
+            self.renderer.SetMaximumNumberOfPeels(4)
+        else:
+            self.renderer.SetUseDepthPeeling(False)
+
+    # ------------------------------------------------------------ coordinates
+    def to_scene(self, world: Sequence[float] | NDArray[np.float64]) -> NDArray[np.float64]:
+        """World (CRS) coordinates -> scene coordinates (relative to the scene origin)."""
+        o = self.origin if self.origin is not None else np.zeros(3)
+        return np.asarray(world, dtype=np.float64) - o
+
+    def to_world(self, scene_xyz: Sequence[float] | NDArray[np.float64]) -> NDArray[np.float64]:
+        o = self.origin if self.origin is not None else np.zeros(3)
+        return np.asarray(scene_xyz, dtype=np.float64) + o
+
+    def world_to_display(self, scene_xyz: Sequence[float]) -> tuple[float, float, float]:
+        """Display coordinates (x right, y up from the bottom, depth) of a scene-coordinate point."""
+        r = self.renderer
+        r.SetWorldPoint(float(scene_xyz[0]), float(scene_xyz[1]), float(scene_xyz[2]), 1.0)
+        r.WorldToDisplay()
+        x, y, z = r.GetDisplayPoint()
+        return float(x), float(y), float(z)
+
+    def bounds(self, visible_only: bool = True) -> NDArray[np.float64]:
+        """``(xmin, xmax, ymin, ymax, zmin, zmax)`` of the visuals in scene coordinates."""
+        bs = [v.bounds() for v in self.visuals if v.n_cells and (v.visible or not visible_only)]
+        if not bs:
+            return np.array([-1.0, 1.0, -1.0, 1.0, -1.0, 1.0])
+        a = np.stack(bs)
+        return np.array([a[:, 0].min(), a[:, 1].max(), a[:, 2].min(), a[:, 3].max(), a[:, 4].min(), a[:, 5].max()])
+
+    # ------------------------------------------------------------ camera
+    def set_view(self, view: str | View | SceneCamera = "iso", bounds: NDArray[np.float64] | None = None) -> None:
+        """Frame the data: ``"iso"`` (from the south-west, 35 degrees up), ``"top"``
+        (straight down, north up, parallel projection), or a saved camera/view in
+        world coordinates."""
+        cam = self.renderer.GetActiveCamera()
+        if isinstance(view, View):
+            view = view.camera
+        if isinstance(view, SceneCamera):
+            cam.SetParallelProjection(False)
+            cam.SetPosition(*self.to_scene(view.position))
+            cam.SetFocalPoint(*self.to_scene(view.focal_point))
+            cam.SetViewUp(*view.up)
+            cam.SetViewAngle(view.view_angle)
+            self._reset_clipping()
+            self._request()
+            return
+        b = self.bounds() if bounds is None else np.asarray(bounds, dtype=np.float64)
+        name = view.lower()
+        if name in ("top", "plan"):
+            self._frame_top(b)
+        elif name in ("iso", "overview", "south-west", "sw"):
+            self._frame(b, camera_direction(225.0, 35.0))
+        elif name in ("north", "south", "east", "west"):
+            az = {"north": 0.0, "east": 90.0, "south": 180.0, "west": 270.0}[name]
+            self._frame(b, camera_direction(az, 25.0))
+        else:
+            raise ValueError(f"unknown view {view!r} (iso, top, north, south, east, west or a saved view)")
+        self._request()
+
+    def _aspect(self) -> float:
+        w, h = self.plotter.window_size
+        return max(w, 1) / max(h, 1)
+
+    def _frame(self, b: NDArray[np.float64], direction: NDArray[np.float64], margin: float = 1.04) -> None:
+        cam = self.renderer.GetActiveCamera()
+        cam.SetParallelProjection(False)
+        view_angle = 30.0
+        cam.SetViewAngle(view_angle)
+        d = direction / np.linalg.norm(direction)
+        up0 = np.array([0.0, 0.0, 1.0])
+        right = np.cross(-d, up0)
+        right /= np.linalg.norm(right)
+        up = np.cross(right, -d)
+        centre = np.array([(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2])
+        corners = np.array([[x, y, z] for x in b[0:2] for y in b[2:4] for z in b[4:6]]) - centre
+        tv = math.tan(math.radians(view_angle) / 2)
+        th = tv * self._aspect()
+        # solve the distance, then shift the focal point along "up" so the projected
+        # box is centred vertically (a few fixed-point steps)
+        xs, ys, zs = corners @ right, corners @ up, corners @ d
+        shift, dist = 0.0, 1.0
+        for _ in range(5):
+            y = ys - shift
+            dist = float(max((zs + np.abs(xs) / th).max(), (zs + np.abs(y) / tv).max())) * margin
+            py = y / np.maximum(dist - zs, 1e-6)
+            shift += float(py.max() + py.min()) / 2 * dist * 0.9
+        centre = centre + up * shift
+        cam.SetFocalPoint(*centre)
+        cam.SetPosition(*(centre + d * dist))
+        cam.SetViewUp(*up)
+        self._reset_clipping()
+
+    def _frame_top(self, b: NDArray[np.float64], margin: float = 1.03) -> None:
+        cam = self.renderer.GetActiveCamera()
+        centre = np.array([(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2])
+        half_w, half_h = (b[1] - b[0]) / 2, (b[3] - b[2]) / 2
+        scale = max(half_h, half_w / self._aspect()) * margin
+        height = max(b[5] - b[4], 1.0) + scale * 4.0
+        cam.SetParallelProjection(True)
+        cam.SetParallelScale(scale)
+        cam.SetFocalPoint(*centre)
+        cam.SetPosition(centre[0], centre[1], centre[2] + height)
+        cam.SetViewUp(0.0, 1.0, 0.0)
+        self._reset_clipping()
+
+    def _reset_clipping(self) -> None:
+        self.plotter.camera_set = True  # keep pyvista from resetting our camera on first render
+        self.renderer.ResetCameraClippingRange()
+
+    def camera(self) -> SceneCamera:
+        """The current camera in world coordinates (for saving views)."""
+        cam = self.renderer.GetActiveCamera()
+        r = lambda v: tuple(round(float(c), 3) for c in v)  # noqa: E731
+        return SceneCamera(position=r(self.to_world(cam.GetPosition())),
+                           focal_point=r(self.to_world(cam.GetFocalPoint())),
+                           up=r(cam.GetViewUp()), view_angle=float(cam.GetViewAngle()))
+
+    def orbit(self, degrees: float) -> None:
+        """Rotate the camera about the vertical axis through the focal point."""
+        self.renderer.GetActiveCamera().Azimuth(degrees)
+        self._reset_clipping()
+        self._request()
+
+    # ------------------------------------------------------------ picking
+    def pick(self, x: float, y: float) -> tuple[VtkCityVisual, PickResult] | None:
+        """Nearest visible object under display pixel ``(x, y)`` (origin bottom-left)."""
+        p0, p1 = display_ray(self.renderer, x, y)
+        best: tuple[VtkCityVisual, PickResult] | None = None
+        for v in self.visuals:
+            hit = v.pick_ray(p0, p1)
+            if hit and (best is None or hit.t < best[1].t):
+                best = (v, hit)
+        return best
+
+    # ------------------------------------------------------------ output
+    def render(self) -> None:
+        self._reset_clipping()
+        self.plotter.render()
+        self.needs_render = False
+
+    def screenshot(self, path: str | None = None) -> NDArray[np.uint8]:
+        """Render and return the image ``(h, w, 3)``; also write it when ``path`` is given."""
+        self.render()
+        img = self.plotter.screenshot(filename=path, return_img=True)
+        return np.asarray(img)
+
+    def close(self) -> None:
+        """Release visuals and, when this view created it, the plotter."""
+        for v in list(self.visuals):
+            self.renderer.RemoveActor(v.actor)
+            v.release()
+        self.visuals.clear()
+        if self.overlays is not None:
+            self.overlays.remove()
+            self.overlays = None
+        self.render_requested = Callbacks()
+        if self._own_plotter:
+            self.plotter.close()
+
+    def __enter__(self) -> SceneView:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def models_origin(models: Iterable[CityModel]) -> NDArray[np.float64] | None:
+    """The origin of the first model (the scene origin), or None."""
+    for m in models:
+        return np.asarray(m.origin, dtype=np.float64)
+    return None

@@ -1,0 +1,279 @@
+"""VtkCityVisual: one actor for one CityModel; styling, visibility, LoD, highlight and picking.
+
+Restyling writes into the existing per-cell colour array (a scalar change, no new
+actor, no geometry rebuild); only :meth:`VtkCityVisual.set_lod` swaps the cells.
+Every change calls :attr:`VtkCityVisual.changed` listeners so a viewport can
+schedule one render (render on demand, no polling).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from vtkmodules.util.numpy_support import numpy_to_vtk
+from vtkmodules.vtkCommonCore import mutable, vtkIdList
+from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
+from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer
+
+from ..model.city import CityModel
+from ..model.style import (
+    HIGHLIGHT_RGB,
+    Styling,
+    cell_colors,
+    color_by_attribute,
+    highlight_colors,
+    semantic_styling,
+)
+from .polydata import city_polydata
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Callbacks", "PickResult", "VtkCityVisual"]
+
+
+class Callbacks:
+    """A minimal signal: ``connect(fn)``, ``disconnect(fn)``, ``emit(*args)``."""
+
+    def __init__(self) -> None:
+        self._fns: list[Callable[..., None]] = []
+
+    def connect(self, fn: Callable[..., None]) -> None:
+        if fn not in self._fns:
+            self._fns.append(fn)
+
+    def disconnect(self, fn: Callable[..., None]) -> None:
+        if fn in self._fns:
+            self._fns.remove(fn)
+
+    def emit(self, *args: object) -> None:
+        for fn in list(self._fns):
+            fn(*args)
+
+    def __len__(self) -> int:
+        return len(self._fns)
+
+
+@dataclass
+class PickResult:
+    """What a ray hit: object index in the model, cell, world point (scene coordinates), ray parameter."""
+
+    object: int
+    cell: int
+    point: tuple[float, float, float]
+    t: float
+
+
+class VtkCityVisual:
+    """The VTK side of one city layer: one PolyData, one mapper, one actor.
+
+    Parameters
+    ----------
+    model
+        The city model.
+    lod
+        Initial LoD choice (``"best"``, ``"lowest"`` or a number).
+    color_by
+        ``"semantic"`` or an attribute name.
+    offset
+        Actor position: ``model.origin - scene_origin`` (small, float64) so that
+        models with different origins line up in one scene.
+    """
+
+    def __init__(
+        self,
+        model: CityModel,
+        lod: float | str = "best",
+        color_by: str = "semantic",
+        offset: Iterable[float] = (0.0, 0.0, 0.0),
+    ) -> None:
+        self.model = model
+        self.changed = Callbacks()
+        self._lod: float | str = lod
+        self._highlight: NDArray[np.int64] = np.zeros(0, np.int64)
+        self._locator: vtkStaticCellLocator | None = None
+        self.mapper = vtkPolyDataMapper()
+        self.mapper.SetScalarModeToUseCellFieldData()
+        self.mapper.SetColorModeToDirectScalars()
+        self.mapper.SelectColorArray("rgb")
+        self.mapper.ScalarVisibilityOn()
+        self.actor = vtkActor()
+        self.actor.SetMapper(self.mapper)
+        self.actor.SetPosition(*[float(v) for v in offset])
+        prop = self.actor.GetProperty()
+        prop.SetInterpolationToFlat()
+        prop.SetAmbient(0.28)
+        prop.SetDiffuse(0.78)
+        prop.SetSpecular(0.04)
+        prop.SetSpecularPower(12.0)
+        self.styling: Styling = semantic_styling(model.n_objects)
+        self._build_geometry()
+        self.set_color_mode(color_by, notify=False)
+
+    # ------------------------------------------------------------ geometry
+    def _build_geometry(self) -> None:
+        pd = city_polydata(self.model, self._lod)
+        self.polydata = pd
+        self.cell_object: NDArray[np.int32] = np.asarray(pd.cell_data["object"])
+        self.cell_semantic: NDArray[np.uint8] = np.asarray(pd.cell_data["semantic"])
+        self.cell_flat = _flat_cells(self.model, np.asarray(pd.cell_data["triangle"]))
+        self._rgb = np.zeros((pd.n_cells, 3), dtype=np.uint8)
+        self._rgb_vtk = numpy_to_vtk(self._rgb, deep=False)
+        self._rgb_vtk.SetName("rgb")
+        pd.GetCellData().AddArray(self._rgb_vtk)
+        self.mapper.SetInputData(pd)
+        self._locator = None
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.polydata.n_cells)
+
+    @property
+    def lod(self) -> float | str:
+        return self._lod
+
+    def set_lod(self, lod: float | str) -> None:
+        """Show another LoD: rebuilds the cells (the actor and mapper stay)."""
+        if lod == self._lod:
+            return
+        self._lod = lod
+        self._build_geometry()
+        self._write_colors()
+        self.changed.emit("lod")
+
+    # ------------------------------------------------------------ colours
+    def set_color_mode(self, mode: str, value_range: tuple[float, float] | None = None,
+                       notify: bool = True) -> Styling:
+        """Colour by ``"semantic"`` or by an attribute; returns the styling (legend)."""
+        if mode == "semantic":
+            self.styling = semantic_styling(self.model.n_objects)
+        else:
+            self.styling = color_by_attribute(self.model.objects, mode, value_range=value_range)
+        self._write_colors()
+        if notify:
+            self.changed.emit("color_by")
+        return self.styling
+
+    @property
+    def color_mode(self) -> str:
+        return self.styling.mode
+
+    def _write_colors(self) -> None:
+        base = cell_colors(self.styling, self.cell_object, self.cell_semantic, self.model.objects.types,
+                           cell_flat=self.cell_flat)
+        if len(self._highlight):
+            mask = np.isin(self.cell_object, self._highlight)
+            base = highlight_colors(base, mask, HIGHLIGHT_RGB)
+        self._rgb[:] = base
+        self._rgb_vtk.Modified()
+
+    def highlight(self, objects: Iterable[int] | None, descendants: bool = True) -> None:
+        """Highlight objects (and, by default, their parts) by recolouring their cells; None clears."""
+        idx = np.asarray(list(objects) if objects is not None else [], dtype=np.int64).reshape(-1)
+        if descendants and len(idx):
+            idx = np.unique(np.concatenate([np.asarray(self.model.objects.descendants(int(i))) for i in idx]))
+        self._highlight = idx
+        self._write_colors()
+        self.changed.emit("highlight")
+
+    @property
+    def highlighted(self) -> NDArray[np.int64]:
+        return self._highlight
+
+    # ------------------------------------------------------------ display
+    def set_visible(self, visible: bool) -> None:
+        self.actor.SetVisibility(bool(visible))
+        self.changed.emit("visible")
+
+    @property
+    def visible(self) -> bool:
+        return bool(self.actor.GetVisibility())
+
+    def set_opacity(self, opacity: float) -> None:
+        self.actor.GetProperty().SetOpacity(float(np.clip(opacity, 0.0, 1.0)))
+        self.changed.emit("opacity")
+
+    @property
+    def opacity(self) -> float:
+        return float(self.actor.GetProperty().GetOpacity())
+
+    def bounds(self) -> NDArray[np.float64]:
+        """``(xmin, xmax, ymin, ymax, zmin, zmax)`` in scene coordinates."""
+        b = np.array(self.polydata.bounds, dtype=np.float64)
+        pos = np.array(self.actor.GetPosition())
+        return b + np.repeat(pos, 2)
+
+    # ------------------------------------------------------------ picking
+    def _get_locator(self) -> vtkStaticCellLocator:
+        if self._locator is None:
+            loc = vtkStaticCellLocator()
+            # the mapper's own input: a locator on a copy would be silently ignored
+            loc.SetDataSet(self.mapper.GetInput())
+            loc.BuildLocator()
+            self._locator = loc
+        return self._locator
+
+    def build_locator(self) -> None:
+        """Build the picking locator now (otherwise it is built on the first pick)."""
+        self._get_locator()
+
+    def pick_ray(self, p0: Iterable[float], p1: Iterable[float]) -> PickResult | None:
+        """First hit of the segment ``p0 -> p1`` (scene coordinates), or None."""
+        if not self.visible or self.n_cells == 0:
+            return None
+        pos = np.array(self.actor.GetPosition())
+        a = np.asarray(list(p0), dtype=np.float64) - pos
+        b = np.asarray(list(p1), dtype=np.float64) - pos
+        t = mutable(0.0)
+        x = [0.0, 0.0, 0.0]
+        pc = [0.0, 0.0, 0.0]
+        sub = mutable(0)
+        cell = mutable(0)
+        hit = self._get_locator().IntersectWithLine(a.tolist(), b.tolist(), 1e-6, t, x, pc, sub, cell)
+        if not hit:
+            return None
+        c = int(cell)
+        return PickResult(int(self.cell_object[c]), c, tuple(float(v) for v in np.add(x, pos)), float(t))
+
+    def pick(self, x: float, y: float, renderer: vtkRenderer) -> int:
+        """Object index under display pixel ``(x, y)`` (VTK display coordinates, origin bottom-left), or -1."""
+        p0, p1 = display_ray(renderer, x, y)
+        hit = self.pick_ray(p0, p1)
+        return hit.object if hit else -1
+
+    def cells_along(self, p0: Iterable[float], p1: Iterable[float]) -> list[int]:
+        """All cells a segment crosses (for measuring / debugging)."""
+        ids = vtkIdList()
+        self._get_locator().FindCellsAlongLine(list(p0), list(p1), 1e-6, ids)
+        return [ids.GetId(k) for k in range(ids.GetNumberOfIds())]
+
+    def release(self) -> None:
+        """Drop VTK references (the owner removes the actor from its renderer)."""
+        self._locator = None
+        self.mapper.RemoveAllInputs()
+        self.changed = Callbacks()
+
+
+def _flat_cells(model: CityModel, tri_index: NDArray[np.int32], cos_max: float = 0.985) -> NDArray[np.bool_]:
+    """Triangles facing (almost) straight up or down."""
+    v = model.vertices
+    t = model.triangles[tri_index]
+    a, b, c = v[t[:, 0]], v[t[:, 1]], v[t[:, 2]]
+    n = np.cross(b - a, c - a)
+    norm = np.linalg.norm(n, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.abs(n[:, 2]) >= cos_max * norm
+
+
+def display_ray(renderer: vtkRenderer, x: float, y: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """World-space points on the near and far clipping planes under display pixel ``(x, y)``."""
+    out = []
+    for z in (0.0, 1.0):
+        renderer.SetDisplayPoint(float(x), float(y), z)
+        renderer.DisplayToWorld()
+        w = renderer.GetWorldPoint()
+        out.append(np.array(w[:3]) / (w[3] if w[3] else 1.0))
+    return out[0], out[1]
