@@ -1,0 +1,144 @@
+"""The Layers dock: a list of layers (visibility check box, order) and the current
+layer's style (opacity, colour by, LoD). Changes go out as
+:class:`~citytwin.model.events.LayerChanged` events on the bus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFormLayout,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..model.events import EventBus, LayerChanged
+from .layers import Layer
+
+SEMANTIC = "semantic"
+
+
+def lod_choices(layer: Layer) -> list[tuple[str, str | float]]:
+    out: list[tuple[str, str | float]] = [("Best per object", "best"), ("Lowest per object", "lowest")]
+    out += [(f"LoD {v:g}", v) for v in layer.model.lods()]
+    return out
+
+
+class QtLayersDock(QDockWidget):
+    def __init__(self, bus: EventBus, layers: Callable[[], Sequence[Layer]], parent: QWidget | None = None) -> None:
+        super().__init__("Layers", parent)
+        self.setObjectName("LayersDock")
+        self.bus = bus
+        self.layers = layers
+        w = QWidget(self)
+        v = QVBoxLayout(w)
+        v.setContentsMargins(4, 4, 4, 4)
+        self.list = QListWidget(w)
+        self.list.setObjectName("layerList")
+        self.list.setAlternatingRowColors(True)
+        v.addWidget(self.list, 1)
+        buttons = QHBoxLayout()
+        self.up_btn = QToolButton(w, text="▲", toolTip="Move layer up")
+        self.down_btn = QToolButton(w, text="▼", toolTip="Move layer down")
+        self.remove_btn = QToolButton(w, text="✕", toolTip="Remove layer")
+        for b in (self.up_btn, self.down_btn, self.remove_btn):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        v.addLayout(buttons)
+        form = QFormLayout()
+        self.opacity = QSlider(Qt.Orientation.Horizontal, w)
+        self.opacity.setRange(0, 100)
+        self.opacity.setObjectName("opacitySlider")
+        self.color_by = QComboBox(w)
+        self.color_by.setObjectName("colorByCombo")
+        self.color_by.setMaxVisibleItems(20)
+        self.lod = QComboBox(w)
+        self.lod.setObjectName("lodCombo")
+        form.addRow("Opacity", self.opacity)
+        form.addRow("Colour by", self.color_by)
+        form.addRow("LoD", self.lod)
+        v.addLayout(form)
+        self.setWidget(w)
+        self._filling = False
+        self.list.itemChanged.connect(self._item_changed)
+        self.list.currentRowChanged.connect(self._current_changed)
+        self.opacity.valueChanged.connect(lambda val: self._emit("opacity", val / 100.0))
+        self.color_by.currentIndexChanged.connect(lambda _i: self._emit("color_by", self.color_by.currentData()))
+        self.lod.currentIndexChanged.connect(lambda _i: self._emit("lod", self.lod.currentData()))
+        self.up_btn.clicked.connect(lambda: self._emit("order", -1))
+        self.down_btn.clicked.connect(lambda: self._emit("order", +1))
+        self.remove_btn.clicked.connect(lambda: self._emit("remove", None))
+        self.refresh()
+
+    def current(self) -> int:
+        return self.list.currentRow()
+
+    def refresh(self, current: int | None = None) -> None:
+        """Rebuild the list from the layers (after add, remove or reorder)."""
+        self._filling = True
+        try:
+            cur = self.list.currentRow() if current is None else current
+            self.list.clear()
+            for layer in self.layers():
+                it = QListWidgetItem(("⛰  " if layer.kind == "terrain" else "▦  ") + layer.name)
+                it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                it.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
+                m = layer.model
+                it.setToolTip(
+                    f"{layer.path}\n{m.format} {m.version} · {m.n_objects:,} objects · {m.n_triangles:,} triangles"
+                )
+                self.list.addItem(it)
+            n = self.list.count()
+            if n:
+                self.list.setCurrentRow(min(max(cur, 0), n - 1))
+        finally:
+            self._filling = False
+        self._current_changed(self.list.currentRow())
+
+    def _current_changed(self, row: int) -> None:
+        layers = self.layers()
+        enabled = 0 <= row < len(layers)
+        for wdg in (self.opacity, self.color_by, self.lod, self.up_btn, self.down_btn, self.remove_btn):
+            wdg.setEnabled(enabled)
+        if not enabled:
+            return
+        layer = layers[row]
+        self._filling = True
+        try:
+            self.opacity.setValue(int(round(layer.opacity * 100)))
+            self.color_by.clear()
+            self.color_by.addItem("Semantic surface", SEMANTIC)
+            for name in layer.attribute_names():
+                self.color_by.addItem(name, name)
+            i = self.color_by.findData(layer.color_by)
+            self.color_by.setCurrentIndex(max(i, 0))
+            self.lod.clear()
+            for label, value in lod_choices(layer):
+                self.lod.addItem(label, value)
+            j = self.lod.findData(layer.lod)
+            self.lod.setCurrentIndex(max(j, 0))
+        finally:
+            self._filling = False
+
+    def _item_changed(self, item: QListWidgetItem) -> None:
+        if self._filling:
+            return
+        row = self.list.row(item)
+        self.bus.publish(LayerChanged(row, "visible", item.checkState() == Qt.CheckState.Checked))
+
+    def _emit(self, what: str, value: object) -> None:
+        if self._filling or self.current() < 0:
+            return
+        self.bus.publish(LayerChanged(self.current(), what, value))
+
+    def set_checked(self, row: int, visible: bool) -> None:
+        """Tick or untick a layer as the user would (emits the event)."""
+        self.list.item(row).setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)

@@ -1,0 +1,780 @@
+"""The main window: menus, toolbar, status bar, docks around the 3D viewport.
+
+The window is the controller: it owns the :class:`~citytwin.model.scene.Scene`, the
+layers and the event bus; docks publish and subscribe on the bus, never call each other.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pyproj import CRS, Transformer
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QImage,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
+
+from ..core.crs import crs_label
+from ..model.city import CityModel
+from ..model.events import EventBus, LayerChanged, SelectionChanged
+from ..model.scene import Scene
+from ..model.scenefile import Camera, Dataset, SceneFile, View, read_scene, write_scene
+from ..render.visual import VtkCityVisual
+from .attributes_dock import QtAttributesDock
+from .layers import Hit, Layer, split_terrain
+from .layers_dock import QtLayersDock
+from .loader import LoadJob, QtLoader
+from .log_dock import QtLogDock
+from .measure_tool import QtMeasureDock, QtMeasureTool
+from .objects_dock import QtObjectsDock
+from .viewport import QtViewport
+
+log = logging.getLogger("citytwin")
+
+FILE_FILTER = (
+    "City models (*.gml *.xml *.citygml *.gz *.json *.jsonl *.city.json *.city.jsonl *.geojson "
+    "*.obj *.ply *.stl *.glb *.gltf *.off);;Scene files (*.toml);;All files (*)"
+)
+MAX_RECENT = 10
+
+
+class QtMainWindow(QMainWindow):
+    """The citytwin viewer window.
+
+    Parameters
+    ----------
+    settings
+        Where recent files and the window layout are kept (default: the user's
+        ``citytwin`` settings); tests pass a temporary ini file.
+    multi_samples
+        MSAA samples of the render window (0 for software rendering).
+    """
+
+    layersChanged = Signal()
+    firstFrame = Signal(float)  # seconds from open to first frame of the newest layer
+
+    def __init__(self, settings: QSettings | None = None, multi_samples: int = 0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("citytwin")
+        self.setObjectName("CityTwinMainWindow")
+        self.resize(1440, 900)
+        self.settings = settings if settings is not None else QSettings("citytwin", "citytwin")
+        self.scene = Scene()
+        self.bus = EventBus()
+        self.layers: list[Layer] = []
+        self.views: list[View] = []
+        self.scene_path: Path | None = None
+        self.selection: tuple[Layer, int] | None = None
+        self.timings: dict[str, float] = {}
+        self._to_wgs84: Transformer | None = None
+        self._pending_camera: Camera | None = None
+
+        self.viewport = QtViewport(self, multi_samples=multi_samples)
+        self.viewport.layers = lambda: self.layers
+        self.viewport.scene_bounds = self.scene_bounds
+        self.setCentralWidget(self.viewport)
+        self.setAcceptDrops(True)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+        )
+
+        self.layers_dock = QtLayersDock(self.bus, lambda: self.layers, self)
+        self.attributes_dock = QtAttributesDock(self)
+        self.objects_dock = QtObjectsDock(self)
+        self.log_dock = QtLogDock(self)
+        self.measure_tool = QtMeasureTool(self.viewport.renderer, self.viewport.request_render, self)
+        self.measure_dock = QtMeasureDock(self.measure_tool, self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.layers_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.attributes_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.measure_dock)
+        self.tabifyDockWidget(self.attributes_dock, self.measure_dock)
+        self.attributes_dock.raise_()
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.objects_dock)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+        self.tabifyDockWidget(self.objects_dock, self.log_dock)
+        self.objects_dock.raise_()
+        self.resizeDocks([self.layers_dock, self.attributes_dock], [270, 340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.objects_dock], [230], Qt.Orientation.Vertical)
+        logging.getLogger("citytwin").addHandler(self.log_dock.handler)
+
+        self.loader = QtLoader(self.scene, self)
+        self._build_status_bar()
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._connect()
+        self._update_actions()
+        self._restore_layout()
+        self.viewport.set_camera_state({"position": [-300, -400, 350], "focal_point": [0, 0, 0],
+                                        "view_up": [0, 0, 1], "view_angle": 30.0})
+
+    # ------------------------------------------------------------------ UI set-up
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.coord_label = QLabel("", self)
+        self.coord_label.setObjectName("coordLabel")
+        self.coord_label.setMinimumWidth(520)
+        self.coord_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.crs_label = QLabel("no CRS", self)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.cancel_button = QToolButton(self)
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setObjectName("cancelLoad")
+        self.progress.hide()
+        self.cancel_button.hide()
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.cancel_button)
+        sb.addPermanentWidget(self.coord_label)
+        sb.addPermanentWidget(self.crs_label)
+        sb.showMessage("Open a CityGML, CityJSON or mesh file (File ▸ Open, or drop it here).")
+
+    def _act(self, text: str, slot: Any, shortcut: Any = None, tip: str = "", icon: Any = None,
+             checkable: bool = False) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            a.setStatusTip(tip)
+            a.setToolTip(f"{tip} ({a.shortcut().toString()})" if shortcut else tip)
+        if icon is not None:
+            a.setIcon(self.style().standardIcon(icon))
+        a.setCheckable(checkable)
+        a.triggered.connect(slot)
+        return a
+
+    def _build_actions(self) -> None:
+        SP = QStyle.StandardPixmap
+        self.act_open = self._act("&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
+                                  "Open city model files", SP.SP_DialogOpenButton)
+        self.act_open_scene = self._act("Open &scene…", self.open_scene_dialog, "Ctrl+Shift+O",
+                                        "Open a scene file (.toml)", SP.SP_DirOpenIcon)
+        self.act_save_scene = self._act("Sa&ve scene…", self.save_scene_dialog, QKeySequence.StandardKey.Save,
+                                        "Save datasets, styles, camera and views", SP.SP_DialogSaveButton)
+        self.act_export = {
+            s: self._act(f"Export view as PNG ({s}×)…", lambda _=False, s=s: self.export_dialog(s),
+                         "Ctrl+E" if s == 1 else None, f"Save the view as an image at {s}× the window size")
+            for s in (1, 2, 4)
+        }
+        self.act_quit = self._act("&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit citytwin")
+        self.act_reset = self._act("&Reset view", lambda: self.viewport.set_view("reset"), "R",
+                                   "Show the whole scene", SP.SP_BrowserReload)
+        self.act_top = self._act("&Top view", lambda: self.viewport.set_view("top"), "T", "Look straight down")
+        self.act_iso = self._act("&Iso view", lambda: self.viewport.set_view("iso"), "I", "Oblique view from the south-west")
+        self.act_fly = self._act("&Fly to selection", self.fly_to_selection, "F", "Frame the selected object")
+        self.act_walk = self._act("&Walk mode", self._toggle_walk, "Ctrl+W",
+                                  "First person: W A S D to move, drag to look, Esc to leave", checkable=True)
+        self.act_save_view = self._act("Save current view…", self.save_view_dialog, "Ctrl+B", "Bookmark this camera")
+        self.act_clear_sel = self._act("Clear selection", self.clear_selection, None, "Clear the selection")
+        self.measure_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        for mode, label, key in (("distance", "Measure &distance", "Ctrl+1"),
+                                 ("height", "Measure &height", "Ctrl+2"),
+                                 ("area", "Measure &area", "Ctrl+3")):
+            a = self._act(label, lambda checked, m=mode: self.measure_tool.set_mode(m if checked else ""), key,
+                          label.replace("&", ""), checkable=True)
+            group.addAction(a)
+            self.measure_actions[mode] = a
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        m.addActions([self.act_open, self.act_open_scene, self.act_save_scene])
+        self.recent_menu = m.addMenu("Recent files")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        m.addSeparator()
+        for a in self.act_export.values():
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        v = mb.addMenu("&View")
+        v.addActions([self.act_reset, self.act_top, self.act_iso])
+        v.addSeparator()
+        v.addActions([self.act_fly, self.act_walk, self.act_clear_sel])
+        v.addSeparator()
+        self.views_menu = v.addMenu("Saved views")
+        self.views_menu.aboutToShow.connect(self._fill_views)
+        v.addAction(self.act_save_view)
+        v.addSeparator()
+        panels = v.addMenu("Panels")
+        for d in (self.layers_dock, self.attributes_dock, self.objects_dock, self.log_dock, self.measure_dock):
+            panels.addAction(d.toggleViewAction())
+        t = mb.addMenu("&Tools")
+        t.addActions(list(self.measure_actions.values()))
+        h = mb.addMenu("&Help")
+        h.addAction(self._act("&About citytwin", self._about))
+
+    def _build_toolbar(self) -> None:
+        tb = self.addToolBar("Main")
+        tb.setObjectName("MainToolbar")
+        tb.setMovable(True)
+        tb.setIconSize(QSize(18, 18))
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tb.addActions([self.act_open, self.act_open_scene, self.act_save_scene])
+        tb.addSeparator()
+        tb.addActions([self.act_reset, self.act_top, self.act_iso, self.act_fly, self.act_walk])
+        tb.addSeparator()
+        tb.addActions(list(self.measure_actions.values()))
+        tb.addSeparator()
+        tb.addAction(self.act_export[1])
+        self.toolbar = tb
+
+    def _connect(self) -> None:
+        vp = self.viewport
+        vp.clicked.connect(self._on_click)
+        vp.hovered.connect(self._on_hover)
+        vp.escapePressed.connect(self._on_escape)
+        vp.walkChanged.connect(self.act_walk.setChecked)
+        self.bus.subscribe(SelectionChanged, self._on_selection)
+        self.bus.subscribe(LayerChanged, self._on_layer_changed)
+        self.objects_dock.objectActivated.connect(lambda lay, obj: self.select(lay, obj, fly=True))
+        self.attributes_dock.objectRequested.connect(lambda lay, obj: self.select(lay, obj, fly=True))
+        self.measure_tool.modeChanged.connect(self._measure_mode_changed)
+        self.measure_tool.finished.connect(lambda m: self.statusBar().showMessage(m.text, 10000))
+        ld = self.loader
+        ld.started.connect(self._load_started)
+        ld.progress.connect(lambda job, f: self.progress.setValue(int(f * 1000)))
+        ld.loaded.connect(self._load_done)
+        ld.failed.connect(self._load_failed)
+        ld.cancelled.connect(lambda job: self.notify(logging.WARNING, f"Loading cancelled: {job.path}"))
+        ld.idle.connect(self._load_idle)
+        self.cancel_button.clicked.connect(self.loader.cancel)
+
+    # ------------------------------------------------------------------ messages
+    def notify(self, level: int, text: str, timeout_ms: int = 8000) -> None:
+        """A message in the Log dock and, for warnings and errors, in the status bar."""
+        self.log_dock.add(level, text)
+        if level >= logging.INFO:
+            self.statusBar().showMessage(text, timeout_ms)
+        if level >= logging.ERROR:
+            self.log_dock.show()
+            self.log_dock.raise_()
+
+    def _about(self) -> None:
+        from .. import __version__
+
+        QMessageBox.about(self, "About citytwin",
+                          f"<b>citytwin {__version__}</b><p>A desktop 3D digital twin of a city: "
+                          "CityGML, CityJSON and meshes in one VTK scene.</p>")
+
+    # ------------------------------------------------------------------ loading
+    def open_files(self, paths: list[str | Path], crs: str | None = None) -> None:
+        """Read files in the background and add each as a layer."""
+        jobs = []
+        for p in paths:
+            p = Path(p)
+            if p.suffix.lower() == ".toml":
+                self.open_scene(p)
+                continue
+            jobs.append(LoadJob(str(p), crs))
+            self._add_recent(str(p))
+        if jobs:
+            self.timings["open"] = time.perf_counter()
+            self.loader.load(jobs)
+
+    def open_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open city model", self._last_dir(), FILE_FILTER)
+        if paths:
+            self.settings.setValue("lastDir", str(Path(paths[0]).parent))
+            self.open_files(paths)
+
+    def _last_dir(self) -> str:
+        return str(self.settings.value("lastDir", str(Path.home())))
+
+    def _load_started(self, job: LoadJob) -> None:
+        self.progress.setValue(0)
+        self.progress.setFormat(f"{Path(job.path).name}  %p%")
+        self.progress.show()
+        self.cancel_button.show()
+        self.statusBar().showMessage(f"Reading {job.path}…")
+
+    def _load_idle(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+        if self._pending_camera is not None:
+            self.viewport.set_camera_state(self._world_to_camera(self._pending_camera), animate=False)
+            self._pending_camera = None
+
+    def _load_failed(self, job: LoadJob, msg: str) -> None:
+        self.notify(logging.ERROR, msg)
+
+    def _load_done(self, job: LoadJob, model: CityModel) -> None:
+        try:
+            self.add_model(model, job.path, job.style, crs=job.crs)
+        except Exception as exc:  # never a crash: the error goes to the log
+            log.debug("add_model failed", exc_info=True)
+            self.notify(logging.ERROR, f"{job.path}: could not show the model: {type(exc).__name__}: {exc}")
+            return
+        dt = time.perf_counter() - job.started
+        self.notify(logging.INFO, f"Loaded {Path(job.path).name}: {model.n_objects:,} objects, "
+                                  f"{model.n_triangles:,} triangles in {dt:.2f} s")
+        rep = model.report
+        for msg in rep.messages:
+            self.log_dock.add(logging.WARNING, f"{Path(job.path).name}: {msg}")
+        hidden = sum(rep.counts.values()) - len(rep.messages)
+        if hidden > 0:
+            self.log_dock.add(logging.WARNING, f"{Path(job.path).name}: {hidden} more warnings "
+                                               f"({', '.join(f'{k}: {v}' for k, v in rep.as_dict().items())})")
+
+    def add_model(self, model: CityModel, path: str, style: dict[str, Any] | None = None,
+                  crs: str | None = None) -> list[Layer]:
+        """Add a loaded model to the scene as one layer (two when it carries terrain)."""
+        style = dict(style or {})
+        first = not self.layers
+        self.scene.add(model)
+        if first:
+            self._to_wgs84 = None
+            self.crs_label.setText(crs_label(self.scene.crs))
+        offset = np.asarray(model.origin, float) - np.asarray(self.scene.origin, float)
+        name = style.get("name") or Path(path).name
+        city, terrain = split_terrain(model)
+        new: list[Layer] = []
+        color_by = style.get("color_by") or "semantic"
+        lod = style.get("lod", "best")
+        ds = {"path": path, "crs": crs, "name": style.get("name") or ""}
+        for part, kind in ((city, "city"), (terrain, "terrain")):
+            if part is None:
+                continue
+            try:
+                visual = VtkCityVisual(part, lod=lod, color_by=color_by if kind == "city" else "semantic",
+                                       offset=offset)
+            except Exception as exc:  # an attribute the file lacks: fall back to semantic colours
+                log.warning("%s: colour by %r failed (%s); using semantic colours", name, color_by, exc)
+                visual = VtkCityVisual(part, lod=lod, offset=offset)
+                color_by = "semantic"
+            layer = Layer(name if kind == "city" else f"{name} — terrain", path, part, visual, kind=kind,
+                          color_by=visual.color_mode, lod=lod, dataset=ds)
+            layer.opacity = float(style.get("opacity", 1.0))
+            layer.visible = bool(style.get("visible", True))
+            visual.set_opacity(layer.opacity)
+            visual.set_visible(layer.visible)
+            visual.changed.connect(lambda *_: self.viewport.request_render())
+            new.append(layer)
+        if len(new) == 2:
+            new[1].owner = new[0]
+        for layer in new:
+            self.layers.append(layer)
+            self.viewport.add_actors(layer.actors())
+        self._layers_changed()
+        if first:
+            self.viewport.set_view("iso", animate=False)
+        self.viewport.render_sync()
+        if "open" in self.timings:
+            self.timings["first_frame"] = time.perf_counter() - self.timings["open"]
+            self.firstFrame.emit(self.timings["first_frame"])
+        # build the pick locators after the first frame, when the user looks at the picture
+        QTimer.singleShot(0, lambda: [lay.visual.build_locator() for lay in new if lay in self.layers])
+        return new
+
+    def _layers_changed(self) -> None:
+        self.layers_dock.refresh()
+        self.objects_dock.set_layers(self.layers)
+        self._update_actions()
+        self.layersChanged.emit()
+        n_obj = sum(lay.model.n_objects for lay in self.layers if lay.kind == "city")
+        title = self.scene_path.name if self.scene_path else (self.layers[0].name if self.layers else "")
+        self.setWindowTitle(f"{title} — citytwin ({n_obj:,} objects)" if title else "citytwin")
+
+    def scene_bounds(self) -> NDArray[np.float64] | None:
+        """Bounds ``(2, 3)`` of the visible layers, scene-relative."""
+        boxes = []
+        for lay in self.layers:
+            if lay.visible and lay.visual.n_cells:
+                b = lay.visual.bounds()
+                boxes.append([[b[0], b[2], b[4]], [b[1], b[3], b[5]]])
+        if not boxes:
+            boxes = [[[lay.visual.bounds()[k] for k in (0, 2, 4)], [lay.visual.bounds()[k] for k in (1, 3, 5)]]
+                     for lay in self.layers if lay.visual.n_cells]
+        if not boxes:
+            return None
+        arr = np.asarray(boxes, dtype=np.float64)
+        return np.stack([arr[:, 0].min(0), arr[:, 1].max(0)])
+
+    # ------------------------------------------------------------------ layers
+    def _on_layer_changed(self, ev: LayerChanged) -> None:
+        if not 0 <= ev.layer < len(self.layers):
+            return
+        layer = self.layers[ev.layer]
+        if ev.what == "visible":
+            layer.visible = bool(ev.value)
+            layer.visual.set_visible(layer.visible)
+        elif ev.what == "opacity":
+            layer.opacity = float(ev.value)
+            layer.visual.set_opacity(layer.opacity)
+        elif ev.what == "color_by":
+            try:
+                layer.visual.set_color_mode(str(ev.value))
+                layer.color_by = str(ev.value)
+            except Exception as exc:
+                self.notify(logging.WARNING, f"Cannot colour {layer.name} by {ev.value}: {exc}")
+        elif ev.what == "lod":
+            layer.lod = ev.value
+            layer.visual.set_lod(ev.value)
+            QTimer.singleShot(0, layer.visual.build_locator)
+        elif ev.what == "order":
+            j = ev.layer + int(ev.value)
+            if 0 <= j < len(self.layers):
+                self.layers[ev.layer], self.layers[j] = self.layers[j], self.layers[ev.layer]
+                self.layers_dock.refresh(current=j)
+        elif ev.what == "remove":
+            self.remove_layer(layer)
+            return
+        self.viewport.request_render()
+
+    def remove_layer(self, layer: Layer) -> None:
+        if self.selection is not None and self.selection[0] in (layer, layer.owner):
+            self.clear_selection()
+        self.viewport.remove_actors(layer.actors())
+        self.layers.remove(layer)
+        layer.visual.release()
+        self._layers_changed()
+
+    # ------------------------------------------------------------------ selection
+    def _index_of(self, layer: Layer) -> int:
+        for i, lay in enumerate(self.layers):
+            if lay is layer:
+                return i
+        return -1
+
+    def select(self, layer: Layer | None, obj: int, fly: bool = False) -> None:
+        """Select object ``obj`` of ``layer`` (None or -1 clears)."""
+        if layer is None or obj < 0:
+            self.clear_selection()
+            return
+        for lay in self.layers:
+            same_objects = lay is layer or lay.owner is layer or layer.owner is lay
+            if same_objects:
+                lay.visual.highlight([obj])
+            elif len(lay.visual.highlighted):
+                lay.visual.highlight(None)
+        self.selection = (layer, obj)
+        self.bus.publish(SelectionChanged(self._index_of(layer), (obj,)))
+        if fly:
+            self.fly_to_selection()
+        self.viewport.request_render()
+
+    def clear_selection(self) -> None:
+        for lay in self.layers:
+            if len(lay.visual.highlighted):
+                lay.visual.highlight(None)
+        self.selection = None
+        self.bus.publish(SelectionChanged(-1, ()))
+        self.viewport.request_render()
+
+    def _on_selection(self, ev: SelectionChanged) -> None:
+        if ev.layer < 0 or not ev.objects:
+            self.attributes_dock.show_object(None, -1)
+            self.objects_dock.show_object(None, -1)
+            self._update_actions()
+            return
+        layer = self.layers[ev.layer]
+        obj = ev.objects[0]
+        self.attributes_dock.show_object(layer, obj)
+        self.objects_dock.show_object(layer.owner or layer, obj)
+        ot = layer.model.objects
+        self.statusBar().showMessage(f"Selected {ot.types[obj]} {ot.ids[obj]}", 6000)
+        self._update_actions()
+
+    def selection_bounds(self) -> NDArray[np.float64] | None:
+        if self.selection is None:
+            return None
+        layer, obj = self.selection
+        bb = layer.model.object_bboxes()[obj]
+        if not np.isfinite(bb).all():
+            return None
+        return bb - np.asarray(self.scene.origin, dtype=np.float64)
+
+    def fly_to_selection(self) -> None:
+        bb = self.selection_bounds()
+        if bb is not None:
+            self.viewport.fly_to(bb)
+
+    def _on_click(self, hit: Hit | None) -> None:
+        if self.measure_tool.active:
+            if hit is not None:
+                self.measure_tool.add_point(hit.point)
+            return
+        if hit is None:
+            self.clear_selection()
+        else:
+            self.select(self.layers[hit.layer], hit.obj)
+
+    def _on_escape(self) -> None:
+        if self.measure_tool.active:
+            self.measure_tool.set_mode("")
+        else:
+            self.clear_selection()
+
+    def keyPressEvent(self, ev: Any) -> None:  # noqa: N802
+        if ev.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.measure_tool.active:
+            self.measure_tool.close()
+            return
+        if ev.key() == Qt.Key.Key_Escape:
+            self._on_escape()
+            return
+        super().keyPressEvent(ev)
+
+    def _measure_mode_changed(self, mode: str) -> None:
+        for m, a in self.measure_actions.items():
+            a.setChecked(m == mode)
+        self.viewport.rwi.setCursor(Qt.CursorShape.CrossCursor if mode else Qt.CursorShape.ArrowCursor)
+
+    # ------------------------------------------------------------------ status bar
+    def world_point(self, rel: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(rel, dtype=np.float64) + np.asarray(self.scene.origin, dtype=np.float64)
+
+    def lonlat(self, world: NDArray[np.float64]) -> tuple[float, float] | None:
+        crs = self.scene.crs
+        if crs is None:
+            return None
+        if self._to_wgs84 is None:
+            try:
+                src = crs.sub_crs_list[0] if crs.is_compound else crs
+                self._to_wgs84 = Transformer.from_crs(src, CRS.from_epsg(4326), always_xy=True)
+            except Exception:
+                return None
+        lon, lat = self._to_wgs84.transform(float(world[0]), float(world[1]))
+        return (lon, lat) if np.isfinite(lon) and np.isfinite(lat) else None
+
+    def coordinate_text(self, rel: NDArray[np.float64]) -> str:
+        w = self.world_point(rel)
+        text = f"X {w[0]:,.2f}  Y {w[1]:,.2f}  H {w[2]:.2f} m"
+        ll = self.lonlat(w)
+        if ll is not None:
+            lon, lat = ll
+            text += f"   │   {abs(lat):.6f}°{'N' if lat >= 0 else 'S'}  {abs(lon):.6f}°{'E' if lon >= 0 else 'W'}"
+        return text
+
+    def _on_hover(self, hit: Hit | None) -> None:
+        if hit is None:
+            self.coord_label.setText("")
+            return
+        text = self.coordinate_text(hit.point)
+        lay = self.layers[hit.layer] if 0 <= hit.layer < len(self.layers) else None
+        if lay is not None and 0 <= hit.obj < lay.model.n_objects:
+            text += f"   │   {lay.model.objects.types[hit.obj]}"
+        self.coord_label.setText(text)
+
+    # ------------------------------------------------------------------ views
+    def _toggle_walk(self, on: bool) -> None:
+        self.viewport.set_walk_mode(bool(on))
+        if on:
+            self.statusBar().showMessage("Walk mode: W/S forward/back, A/D sideways, Q/E down/up, "
+                                         "drag to look, Shift faster, Esc to leave", 15000)
+
+    def _camera_to_world(self) -> Camera:
+        st = self.viewport.camera_state()
+        o = np.asarray(self.scene.origin if self.scene.origin is not None else np.zeros(3), dtype=np.float64)
+        return Camera(tuple((np.asarray(st["position"]) + o).tolist()),
+                      tuple((np.asarray(st["focal_point"]) + o).tolist()),
+                      tuple(st["view_up"]), float(st["view_angle"]))
+
+    def _world_to_camera(self, cam: Camera) -> dict[str, Any]:
+        o = np.asarray(self.scene.origin if self.scene.origin is not None else np.zeros(3), dtype=np.float64)
+        return {"position": (np.asarray(cam.position) - o).tolist(),
+                "focal_point": (np.asarray(cam.focal_point) - o).tolist(),
+                "view_up": list(cam.up), "view_angle": cam.view_angle}
+
+    def save_view(self, name: str) -> View:
+        """Bookmark the current camera under ``name`` (kept in the scene file)."""
+        self.views = [v for v in self.views if v.name != name]
+        view = View(name, self._camera_to_world())
+        self.views.append(view)
+        return view
+
+    def go_to_view(self, name: str, animate: bool = True) -> bool:
+        for v in self.views:
+            if v.name == name:
+                self.viewport.set_camera_state(self._world_to_camera(v.camera), animate=animate)
+                return True
+        return False
+
+    def save_view_dialog(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save view", "Name of the view:", text=f"View {len(self.views) + 1}")
+        if ok and name.strip():
+            self.save_view(name.strip())
+            self.statusBar().showMessage(f"Saved view '{name.strip()}'", 4000)
+
+    def _fill_views(self) -> None:
+        self.views_menu.clear()
+        if not self.views:
+            a = self.views_menu.addAction("(no saved views)")
+            a.setEnabled(False)
+        for k, v in enumerate(self.views):
+            a = self.views_menu.addAction(v.name, lambda n=v.name: self.go_to_view(n))
+            if k < 9:
+                a.setShortcut(QKeySequence(f"Alt+{k + 1}"))
+        if self.views:
+            self.views_menu.addSeparator()
+            self.views_menu.addAction("Delete all saved views", lambda: setattr(self, "views", []))
+
+    # ------------------------------------------------------------------ scene files
+    def open_scene(self, path: str | Path) -> None:
+        """Load a scene file: its datasets with their styles, camera and saved views."""
+        try:
+            sf = read_scene(path)
+        except Exception as exc:
+            self.notify(logging.ERROR, str(exc))
+            return
+        self.scene_path = Path(path)
+        self._add_recent(str(path))
+        if sf.crs and self.scene.crs is None and not self.layers:
+            from ..core.crs import parse_crs
+
+            try:
+                self.scene.crs = parse_crs(sf.crs)
+            except Exception as exc:
+                self.notify(logging.WARNING, f"{path}: scene CRS {sf.crs!r} not understood: {exc}")
+        self.views = list(sf.views)
+        self._pending_camera = sf.camera
+        jobs = [LoadJob(str(d.path), d.crs, {"name": d.name, "visible": d.visible, "opacity": d.opacity,
+                                              "color_by": d.color_by or sf.color_by, "lod": d.lod})
+                for d in sf.datasets]
+        self.timings["open"] = time.perf_counter()
+        self.loader.load(jobs)
+
+    def open_scene_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open scene", self._last_dir(), "Scene files (*.toml)")
+        if path:
+            self.open_scene(path)
+
+    def scene_file(self) -> SceneFile:
+        """The current state as a :class:`SceneFile` (datasets, styles, camera, views)."""
+        datasets = []
+        for lay in self.layers:
+            if lay.kind != "city":
+                continue
+            ds = lay.dataset
+            datasets.append(Dataset(path=Path(lay.path), crs=ds.get("crs"), name=ds.get("name") or lay.name,
+                                    visible=lay.visible, opacity=lay.opacity, color_by=lay.color_by, lod=lay.lod))
+        crs = None
+        if self.scene.crs is not None:
+            auth = self.scene.crs.to_authority()
+            crs = f"{auth[0]}:{auth[1]}" if auth else None
+        return SceneFile(datasets=datasets, camera=self._camera_to_world() if self.layers else None,
+                         views=list(self.views), title=self.windowTitle().split(" — ")[0], crs=crs)
+
+    def save_scene(self, path: str | Path) -> Path:
+        p = write_scene(self.scene_file(), path)
+        self.scene_path = p
+        self._add_recent(str(p))
+        self.statusBar().showMessage(f"Saved scene {p}", 5000)
+        return p
+
+    def save_scene_dialog(self) -> None:
+        start = str(self.scene_path) if self.scene_path else str(Path(self._last_dir()) / "scene.toml")
+        path, _ = QFileDialog.getSaveFileName(self, "Save scene", start, "Scene files (*.toml)")
+        if path:
+            try:
+                self.save_scene(path if path.endswith(".toml") else path + ".toml")
+            except Exception as exc:
+                self.notify(logging.ERROR, f"Could not save {path}: {exc}")
+
+    # ------------------------------------------------------------------ export
+    def export_png(self, path: str | Path, scale: int = 1) -> Path:
+        """Save the view as PNG at ``scale`` times the window size."""
+        arr = self.viewport.snapshot(scale)
+        h, w, _ = arr.shape
+        img = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        p = Path(path)
+        if not img.save(str(p), "PNG"):
+            raise OSError(f"could not write {p}")
+        self.viewport.request_render()
+        return p
+
+    def export_dialog(self, scale: int) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, f"Export view ({scale}×)",
+                                              str(Path(self._last_dir()) / "view.png"), "PNG images (*.png)")
+        if path:
+            try:
+                p = self.export_png(path if path.lower().endswith(".png") else path + ".png", scale)
+                self.statusBar().showMessage(f"Saved {p}", 5000)
+            except Exception as exc:
+                self.notify(logging.ERROR, f"Could not export {path}: {exc}")
+
+    # ------------------------------------------------------------------ recent files
+    def recent_files(self) -> list[str]:
+        val = self.settings.value("recentFiles", [])
+        if isinstance(val, str):
+            val = [val]
+        return [str(v) for v in (val or [])]
+
+    def _add_recent(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        files = [f for f in self.recent_files() if f != path]
+        self.settings.setValue("recentFiles", [path, *files][:MAX_RECENT])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        if not files:
+            a = self.recent_menu.addAction("(none)")
+            a.setEnabled(False)
+            return
+        for f in files:
+            self.recent_menu.addAction(Path(f).name, lambda f=f: self.open_files([f])).setToolTip(f)
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction("Clear list", lambda: self.settings.setValue("recentFiles", []))
+
+    # ------------------------------------------------------------------ misc Qt
+    def _update_actions(self) -> None:
+        has = bool(self.layers)
+        for a in (self.act_reset, self.act_top, self.act_iso, self.act_walk, self.act_save_scene,
+                  *self.act_export.values(), *self.measure_actions.values(), self.act_save_view):
+            a.setEnabled(has)
+        self.act_fly.setEnabled(self.selection is not None)
+
+    def _restore_layout(self) -> None:
+        state = self.settings.value("windowState")
+        if state is not None:
+            self.restoreState(state)
+
+    def dragEnterEvent(self, ev: QDragEnterEvent) -> None:  # noqa: N802
+        if ev.mimeData().hasUrls() and any(u.isLocalFile() for u in ev.mimeData().urls()):
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev: QDropEvent) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            ev.acceptProposedAction()
+            self.open_files(paths)
+
+    def closeEvent(self, ev: QCloseEvent) -> None:  # noqa: N802
+        self.loader.cancel()
+        self.loader.pool.waitForDone(5000)
+        self.settings.setValue("windowState", self.saveState())
+        logging.getLogger("citytwin").removeHandler(self.log_dock.handler)
+        self.measure_tool.clear()
+        for lay in list(self.layers):
+            self.viewport.remove_actors(lay.actors())
+            lay.visual.release()
+        self.layers.clear()
+        self.viewport.close()
+        super().closeEvent(ev)

@@ -1,0 +1,246 @@
+"""VTK helpers for the interactive viewport: renderer set-up, camera presets, rays
+through the screen, window snapshots at a magnification, measurement overlays.
+
+Part of ``render/`` (the only package that imports VTK) so that ``qt/`` needs no
+VTK beyond the widget that hosts the render window.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import vtkmodules.vtkInteractionStyle  # noqa: F401  (registers the interactor styles)
+import vtkmodules.vtkRenderingFreeType  # noqa: F401  (text actors)
+import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (the OpenGL backend)
+from numpy.typing import NDArray
+from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkCommonCore import vtkPoints
+from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
+from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
+from vtkmodules.vtkRenderingCore import (
+    vtkActor,
+    vtkBillboardTextActor3D,
+    vtkPolyDataMapper,
+    vtkRenderer,
+    vtkWindowToImageFilter,
+)
+
+__all__ = [
+    "make_renderer", "trackball_style", "display_ray", "camera_state", "apply_camera_state",
+    "view_preset", "interpolate_camera", "window_image", "MeasureOverlay",
+]
+
+BACKGROUND_TOP = (0.62, 0.74, 0.86)
+BACKGROUND_BOTTOM = (0.93, 0.94, 0.95)
+
+
+def make_renderer() -> vtkRenderer:
+    """A renderer with a sky-like gradient background and a light kit suited to cities."""
+    ren = vtkRenderer()
+    ren.GradientBackgroundOn()
+    ren.SetBackground(*BACKGROUND_BOTTOM)
+    ren.SetBackground2(*BACKGROUND_TOP)
+    setup_lights(ren)
+    ren.SetUseFXAA(False)
+    ren.GetActiveCamera().SetViewUp(0, 0, 1)
+    return ren
+
+
+def setup_lights(ren: vtkRenderer) -> None:
+    """Sun from the south-west, a fill light from the north-east and a weak headlight
+    (the same set as the off-screen :class:`~citytwin.render.scene_view.SceneView`)."""
+    from vtkmodules.vtkRenderingCore import vtkLight
+
+    from .scene_view import camera_direction
+
+    ren.AutomaticLightCreationOff()
+    ren.RemoveAllLights()
+    for az, el, intensity in ((215.0, 52.0, 0.85), (40.0, 35.0, 0.32)):
+        light = vtkLight()
+        light.SetLightTypeToSceneLight()
+        light.PositionalOff()
+        light.SetPosition(*camera_direction(az, el))
+        light.SetFocalPoint(0.0, 0.0, 0.0)
+        light.SetIntensity(intensity)
+        ren.AddLight(light)
+    head = vtkLight()
+    head.SetLightTypeToHeadlight()
+    head.SetIntensity(0.18)
+    ren.AddLight(head)
+    ren.SetTwoSidedLighting(True)
+
+
+def trackball_style() -> vtkInteractorStyleTrackballCamera:
+    """Orbit (left), pan (middle / shift-left), zoom (right / wheel)."""
+    style = vtkInteractorStyleTrackballCamera()
+    style.SetMotionFactor(8.0)
+    return style
+
+
+def display_ray(renderer: vtkRenderer, x: float, y: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """World points on the near and far clipping planes under display pixel ``(x, y)``
+    (VTK display coordinates: origin bottom-left, physical pixels)."""
+    out = []
+    for z in (0.0, 1.0):
+        renderer.SetDisplayPoint(float(x), float(y), z)
+        renderer.DisplayToWorld()
+        w = renderer.GetWorldPoint()
+        out.append(np.array(w[:3], dtype=np.float64) / (w[3] if w[3] else 1.0))
+    return out[0], out[1]
+
+
+def world_to_display(renderer: vtkRenderer, p: NDArray[np.float64]) -> tuple[float, float, float]:
+    """Display coordinates (x, y from bottom-left, depth) of world point ``p``."""
+    renderer.SetWorldPoint(float(p[0]), float(p[1]), float(p[2]), 1.0)
+    renderer.WorldToDisplay()
+    return tuple(renderer.GetDisplayPoint())  # type: ignore[return-value]
+
+
+def camera_state(renderer: vtkRenderer) -> dict[str, Any]:
+    """Position, focal point, view-up and view angle of the active camera (scene-relative)."""
+    cam = renderer.GetActiveCamera()
+    return {
+        "position": list(cam.GetPosition()),
+        "focal_point": list(cam.GetFocalPoint()),
+        "view_up": list(cam.GetViewUp()),
+        "view_angle": float(cam.GetViewAngle()),
+    }
+
+
+def apply_camera_state(renderer: vtkRenderer, state: dict[str, Any], reset_clipping: bool = True) -> None:
+    cam = renderer.GetActiveCamera()
+    cam.SetPosition(*state["position"])
+    cam.SetFocalPoint(*state["focal_point"])
+    cam.SetViewUp(*state["view_up"])
+    if "view_angle" in state:
+        cam.SetViewAngle(float(state["view_angle"]))
+    if reset_clipping:
+        renderer.ResetCameraClippingRange()
+
+
+def view_preset(bounds: NDArray[np.float64], name: str, view_angle: float = 30.0) -> dict[str, Any]:
+    """Camera state showing the box ``bounds`` ``(2, 3)`` from ``name``: ``iso`` (south-west,
+    from 35 degrees above), ``top``, ``north``/``south``/``east``/``west`` or ``reset`` (= iso)."""
+    lo, hi = np.asarray(bounds, dtype=np.float64)
+    centre = (lo + hi) / 2.0
+    radius = max(float(np.linalg.norm(hi - lo)) / 2.0, 1.0)
+    dist = radius / math.sin(math.radians(view_angle) / 2.0) * 1.05
+    dirs = {
+        "iso": (-0.55, -0.65, 0.55),
+        "reset": (-0.55, -0.65, 0.55),
+        "top": (0.0, -1e-3, 1.0),
+        "south": (0.0, -1.0, 0.25),
+        "north": (0.0, 1.0, 0.25),
+        "east": (1.0, 0.0, 0.25),
+        "west": (-1.0, 0.0, 0.25),
+    }
+    if name not in dirs:
+        raise ValueError(f"unknown view {name!r}: one of {', '.join(sorted(dirs))}")
+    d = np.array(dirs[name])
+    d /= np.linalg.norm(d)
+    up = (0.0, 1.0, 0.0) if name == "top" else (0.0, 0.0, 1.0)
+    return {
+        "position": (centre + d * dist).tolist(),
+        "focal_point": centre.tolist(),
+        "view_up": list(up),
+        "view_angle": view_angle,
+    }
+
+
+def interpolate_camera(a: dict[str, Any], b: dict[str, Any], t: float) -> dict[str, Any]:
+    """Camera between states ``a`` and ``b`` at ``t`` in [0, 1] (smooth-step eased)."""
+    s = t * t * (3.0 - 2.0 * t)
+    out: dict[str, Any] = {}
+    for key in ("position", "focal_point", "view_up"):
+        va, vb = np.asarray(a[key], float), np.asarray(b[key], float)
+        out[key] = (va + (vb - va) * s).tolist()
+    up = np.asarray(out["view_up"])
+    if np.linalg.norm(up) < 1e-9:
+        out["view_up"] = b["view_up"]
+    out["view_angle"] = a.get("view_angle", 30.0) + (b.get("view_angle", 30.0) - a.get("view_angle", 30.0)) * s
+    return out
+
+
+def window_image(render_window: Any, scale: int = 1) -> NDArray[np.uint8]:
+    """The last rendered frame as an ``(H, W, 3)`` uint8 array (top row first); with
+    ``scale > 1`` the scene is re-rendered in tiles at ``scale`` times the window size."""
+    w2i = vtkWindowToImageFilter()
+    w2i.SetInput(render_window)
+    w2i.SetScale(int(scale), int(scale))
+    w2i.SetInputBufferTypeToRGB()
+    w2i.ReadFrontBufferOff()
+    w2i.ShouldRerenderOn()
+    w2i.Update()
+    img = w2i.GetOutput()
+    nx, ny, _ = img.GetDimensions()
+    arr = vtk_to_numpy(img.GetPointData().GetScalars()).reshape(ny, nx, -1)
+    return np.ascontiguousarray(arr[::-1, :, :3])
+
+
+class MeasureOverlay:
+    """One measurement drawn in the scene: a polyline through the points, the points
+    as large dots and a label at the end. Scene-relative coordinates."""
+
+    def __init__(self, renderer: vtkRenderer, color: tuple[float, float, float] = (0.95, 0.25, 0.1)) -> None:
+        self.renderer = renderer
+        self.poly = vtkPolyData()
+        self.mapper = vtkPolyDataMapper()
+        self.mapper.SetInputData(self.poly)
+        self.actor = vtkActor()
+        self.actor.SetMapper(self.mapper)
+        prop = self.actor.GetProperty()
+        prop.SetColor(*color)
+        prop.SetLineWidth(3.0)
+        prop.SetPointSize(9.0)
+        prop.RenderPointsAsSpheresOn()
+        prop.SetRenderLinesAsTubes(True)
+        prop.LightingOff()
+        self.label = vtkBillboardTextActor3D()
+        tp = self.label.GetTextProperty()
+        tp.SetFontSize(16)
+        tp.SetColor(1, 1, 1)
+        tp.SetBackgroundColor(0.1, 0.1, 0.12)
+        tp.SetBackgroundOpacity(0.8)
+        tp.SetFrame(True)
+        tp.SetFrameColor(*color)
+        tp.BoldOn()
+        self.label.SetVisibility(False)
+        # keep overlays visible through buildings they measure
+        self.mapper.SetResolveCoincidentTopologyToPolygonOffset()
+        renderer.AddActor(self.actor)
+        renderer.AddActor(self.label)
+
+    def set_points(self, points: NDArray[np.float64], closed: bool = False, label: str = "") -> None:
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        vp = vtkPoints()
+        vp.SetNumberOfPoints(len(pts))
+        for i, p in enumerate(pts):
+            vp.SetPoint(i, *p)
+        verts = vtkCellArray()
+        for i in range(len(pts)):
+            verts.InsertNextCell(1)
+            verts.InsertCellPoint(i)
+        lines = vtkCellArray()
+        if len(pts) >= 2:
+            ids = list(range(len(pts))) + ([0] if closed and len(pts) > 2 else [])
+            lines.InsertNextCell(len(ids))
+            for i in ids:
+                lines.InsertCellPoint(i)
+        self.poly.SetPoints(vp)
+        self.poly.SetVerts(verts)
+        self.poly.SetLines(lines)
+        self.poly.Modified()
+        if label and len(pts):
+            anchor = pts.mean(axis=0) if closed else pts[-1]
+            self.label.SetPosition(*anchor)
+            self.label.SetInput(label)
+            self.label.SetVisibility(True)
+        else:
+            self.label.SetVisibility(False)
+
+    def remove(self) -> None:
+        self.renderer.RemoveActor(self.actor)
+        self.renderer.RemoveActor(self.label)
+
