@@ -31,8 +31,6 @@ import orjson
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS
-from shapely.geometry import shape
-from shapely.geometry.polygon import orient
 
 from ..core import crs as crsmod
 from ..core.errors import Cancelled, CRSError, LoadReport, ReaderError
@@ -108,37 +106,6 @@ def _block_range(props: dict[str, Any], storey_height: float) -> tuple[float, fl
     return None
 
 
-class _Batch:
-    """Polygons of one LoD, gathered over all features, added in one call."""
-
-    def __init__(self) -> None:
-        self.ring_idx: list[NDArray[np.int64]] = []
-        self.ring_sizes: list[NDArray[np.int64]] = []
-        self.poly_nrings: list[NDArray[np.int64]] = []
-        self.obj: list[NDArray[np.int64]] = []
-        self.sem: list[NDArray[np.int64]] = []
-
-    def add(self, obj: int, sem: int, ring_idx: NDArray[np.int64], sizes: ArrayLike, nrings: ArrayLike) -> None:
-        nr = np.atleast_1d(np.asarray(nrings, np.int64))
-        self.ring_idx.append(ring_idx)
-        self.ring_sizes.append(np.atleast_1d(np.asarray(sizes, np.int64)))
-        self.poly_nrings.append(nr)
-        self.obj.append(np.full(len(nr), obj, np.int64))
-        self.sem.append(np.full(len(nr), sem, np.int64))
-
-    def flush(self, builder: CityModelBuilder, lod: float) -> None:
-        if not self.poly_nrings:
-            return
-        builder.add_polygons(
-            obj=np.concatenate(self.obj),
-            ring_idx=np.concatenate(self.ring_idx),
-            ring_sizes=np.concatenate(self.ring_sizes),
-            poly_nrings=np.concatenate(self.poly_nrings),
-            semantic=np.concatenate(self.sem).astype(np.uint8),
-            lod=lod,
-        )
-
-
 def _legacy_crs(doc: dict[str, Any]) -> str | None:
     c = doc.get("crs")
     if not isinstance(c, dict):
@@ -166,35 +133,6 @@ def _features(doc: Any, p: Path) -> list[Any]:
     if t in ("Polygon", "MultiPolygon"):
         return [{"type": "Feature", "geometry": doc, "properties": {}}]
     raise ReaderError(p, f"GeoJSON type {t!r} is not a FeatureCollection or Feature")
-
-
-def _polygons(geom: Any, fid: str, report: LoadReport) -> list[Any] | str:
-    """Valid shapely polygons of a GeoJSON geometry, or the reason it is skipped."""
-    if not isinstance(geom, dict):
-        return "no geometry"
-    gtype = geom.get("type")
-    if gtype == "GeometryCollection":
-        out: list[Any] = []
-        for g in geom.get("geometries") or []:
-            sub = _polygons(g, fid, report)
-            if isinstance(sub, list):
-                out.extend(sub)
-        return out or "GeometryCollection without polygons"
-    if gtype not in ("Polygon", "MultiPolygon"):
-        return f"{gtype} geometry is not a polygon"
-    try:
-        shp = shape(geom)
-    except Exception as exc:  # shapely raises several kinds on malformed coordinates
-        return f"unreadable {gtype}: {exc}"
-    if shp.is_empty:
-        return f"empty {gtype}"
-    if not shp.is_valid:
-        reason = shapely.is_valid_reason(shp)
-        shp = shapely.make_valid(shp)
-        report.warn("invalid-geometry", f"{fid}: {reason}; repaired with make_valid")
-    parts = [g for g in getattr(shp, "geoms", [shp]) if g.geom_type in ("Polygon", "MultiPolygon")]
-    polys = [q for g in parts for q in getattr(g, "geoms", [g]) if not q.is_empty and q.area > 0]
-    return polys or f"{gtype} has no area"
 
 
 def read_geojson(
@@ -249,13 +187,13 @@ def read_geojson(
     swap = crsmod.is_geographic(src_crs) and crsmod.lat_first(src_crs)
     builder = CityModelBuilder(str(p), "GeoJSON", crs=src_crs)
     report = builder.report
-    lod1, lod0 = _Batch(), _Batch()
-    chunks: list[NDArray[np.float64]] = []
-    n_vert = 0
+
+    # pass 1 (Python, cheap per feature): ids, properties, heights, geometry text
+    rows: list[tuple[str, dict[str, Any], str, tuple[float, float] | None]] = []
+    geo_text: list[bytes] = []
     skipped = 0
-    no_height = 0
     for n, feat in enumerate(feats):
-        if cancel is not None and n % 1000 == 0 and cancel():
+        if cancel is not None and n % 5000 == 0 and cancel():
             raise Cancelled("cancelled")
         if not isinstance(feat, dict):
             report.skip(f"feature-{n}", "not a JSON object")
@@ -264,34 +202,158 @@ def read_geojson(
         props = feat.get("properties")
         props = dict(props) if isinstance(props, dict) else {}
         fid = _feature_id(feat, props, n)
-        polys = _polygons(feat.get("geometry"), fid, report)
-        if isinstance(polys, str):
-            report.skip(fid, polys)
+        geom = feat.get("geometry")
+        gtype = geom.get("type") if isinstance(geom, dict) else None
+        if gtype not in _POLYGONAL:
+            report.skip(fid, f"{gtype} geometry is not a polygon" if gtype else "no geometry")
             skipped += 1
             continue
         ptype = props.get("type")
         otype = ptype if isinstance(ptype, str) and ptype in CITY_TYPES else "Building"
-        obj = builder.add_object(fid, otype, props)
-        rng = _block_range(props, storey_height)
+        rows.append((fid, props, otype, _block_range(props, storey_height)))
+        geo_text.append(orjson.dumps(geom))
+
+    # pass 2 (shapely, vectorised): parse, repair, explode, clean and orient
+    parts, part_row, why = _polygon_parts(geo_text, [r[0] for r in rows], report)
+    has_part = np.zeros(len(rows), bool)
+    has_part[part_row] = True
+    obj_of_row = np.full(len(rows), -1, np.int64)
+    no_height = 0
+    for k, (fid, props, otype, rng) in enumerate(rows):
+        if not has_part[k]:
+            report.skip(fid, why.get(k, "polygon has no area"))
+            skipped += 1
+            continue
+        obj_of_row[k] = builder.add_object(fid, otype, props)
         if rng is None:
             no_height += 1
             report.warn("no-height", f"{fid}: no usable height; loaded as an LoD0 footprint")
-        for poly in polys:
-            verts, n_vert = _add_polygon(poly, obj, rng, n_vert, lod1, lod0)
-            chunks.append(verts)
-    if not chunks:
+    if not len(parts):
         raise ReaderError(p, f"no Polygon/MultiPolygon feature among {len(feats)} feature(s)")
-    allv = np.concatenate(chunks)
-    if swap:
-        allv[:, [0, 1]] = allv[:, [1, 0]]
-    builder.add_vertices(allv)
-    lod1.flush(builder, 1)
-    lod0.flush(builder, 0)
+    if cancel is not None and cancel():
+        raise Cancelled("cancelled")
+
+    ranges = np.array([r[3] if r[3] is not None else (np.nan, np.nan) for r in rows], np.float64)
+    part_obj = obj_of_row[part_row]
+    part_range = ranges[part_row].reshape(-1, 2)
+    extruded = np.isfinite(part_range[:, 0])
+    _extrude(builder, parts[extruded], part_obj[extruded], part_range[extruded], swap)
+    _extrude(builder, parts[~extruded], part_obj[~extruded], None, swap)
     builder.metadata.update(
         {"features": len(feats), "skipped_features": skipped, "no_height": no_height,
          "storey_height": storey_height}
     )
     return builder.build(target_crs=target_crs, origin=origin)
+
+
+_POLYGONAL = ("Polygon", "MultiPolygon", "GeometryCollection")
+
+
+def _polygon_parts(
+    geo_text: list[bytes], fids: list[str], report: LoadReport
+) -> tuple[NDArray[np.object_], NDArray[np.int64], dict[int, str]]:
+    """Valid, oriented polygons (one per footprint part) and the row each comes from."""
+    why: dict[int, str] = {}
+    if not geo_text:
+        return np.zeros(0, object), np.zeros(0, np.int64), why
+    geoms = shapely.from_geojson(np.array(geo_text, dtype=object), on_invalid="ignore")
+    for k in np.flatnonzero(shapely.is_missing(geoms)).tolist():
+        why[k] = "unreadable polygon coordinates"
+    bad = np.flatnonzero(~shapely.is_valid(geoms) & ~shapely.is_missing(geoms))
+    for k in bad.tolist():
+        reason = shapely.is_valid_reason(geoms[k])
+        geoms[k] = shapely.make_valid(geoms[k])
+        report.warn("invalid-geometry", f"{fids[k]}: {reason}; repaired with make_valid")
+    rows = np.arange(len(geoms))
+    ok = ~shapely.is_missing(geoms)
+    geoms, rows = geoms[ok], rows[ok]
+    # explode multi-part geometries and collections until only single parts are left
+    while True:
+        multi = shapely.get_type_id(geoms) >= 4
+        if not multi.any():
+            break
+        sub, idx = shapely.get_parts(geoms[multi], return_index=True)
+        geoms = np.concatenate([geoms[~multi], sub])
+        rows = np.concatenate([rows[~multi], rows[multi][idx]])
+    keep = (shapely.get_type_id(geoms) == 3) & (shapely.area(geoms) > 0)
+    geoms, rows = geoms[keep], rows[keep]
+    order = np.argsort(rows, kind="stable")
+    geoms, rows = geoms[order], rows[order]
+    # drop collinear corners (make_valid leaves some; they give zero-area triangles),
+    # then exterior counter-clockwise, holes clockwise
+    geoms = shapely.orient_polygons(shapely.simplify(geoms, 0.0), exterior_cw=False)
+    return geoms, rows, why
+
+
+def _extrude(
+    builder: CityModelBuilder,
+    parts: NDArray[np.object_],
+    part_obj: NDArray[np.int64],
+    part_range: NDArray[np.float64] | None,
+    swap: bool,
+) -> None:
+    """Add footprint parts as LoD1 blocks (``part_range`` = bottom, top) or LoD0 polygons."""
+    if len(parts) == 0:
+        return
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, corner_ring = shapely.get_coordinates(rings, include_z=True, return_index=True)
+    # drop the closing corner of every ring
+    n_with_close = np.bincount(corner_ring, minlength=len(rings))
+    last = np.cumsum(n_with_close) - 1
+    keep = np.ones(len(coords), bool)
+    keep[last] = False
+    coords, corner_ring = coords[keep], corner_ring[keep]
+    sizes = n_with_close - 1
+    good = sizes >= 3
+    if not good.all():  # cannot happen for valid polygons; be safe
+        ok_corner = good[corner_ring]
+        coords, corner_ring = coords[ok_corner], corner_ring[ok_corner]
+        remap = np.cumsum(good) - 1
+        corner_ring = remap[corner_ring]
+        ring_part, sizes = ring_part[good], sizes[good]
+    nrings = np.bincount(ring_part, minlength=len(parts))
+    has = nrings > 0
+    # ground height: lowest z of the exterior ring where the coordinates have z
+    ring_start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    first_ring = np.concatenate([[0], np.cumsum(nrings)[:-1]])
+    ground = np.zeros(len(parts))
+    z = coords[:, 2]
+    if np.isfinite(z).any():
+        is_ext = np.zeros(len(sizes), bool)
+        is_ext[first_ring[has]] = True
+        zc = np.where(is_ext[corner_ring] & np.isfinite(z), z, np.inf)
+        lowest = np.full(len(parts), np.inf)
+        np.minimum.at(lowest, ring_part[corner_ring], zc)
+        ground = np.where(np.isfinite(lowest), lowest, 0.0)
+    xy = coords[:, :2][:, ::-1] if swap else coords[:, :2]
+    m = len(xy)
+    corner_part = ring_part[corner_ring]
+    poly_obj = part_obj[has]
+    if part_range is None:
+        base = builder.add_vertices(np.column_stack([xy, ground[corner_part]]))
+        builder.add_polygons(poly_obj, np.arange(m) + base, sizes, nrings[has], semantic=0, lod=0)
+        return
+    bottom = ground + part_range[:, 0]
+    top = ground + part_range[:, 1]
+    base = builder.add_vertices(
+        np.concatenate([np.column_stack([xy, bottom[corner_part]]), np.column_stack([xy, top[corner_part]])])
+    )
+    k = np.arange(m)
+    s, n = ring_start[corner_ring], sizes[corner_ring]
+    roof = k + m
+    ground_idx = 2 * s + n - 1 - k  # every ring reversed: normal down
+    nxt = np.where(k + 1 == s + n, s, k + 1)
+    quads = np.stack([k, nxt, nxt + m, k + m], axis=1).ravel()
+    builder.add_polygons(
+        np.concatenate([poly_obj, poly_obj, part_obj[corner_part]]),
+        np.concatenate([roof, ground_idx, quads]) + base,
+        np.concatenate([sizes, sizes, np.full(m, 4)]),
+        np.concatenate([nrings[has], nrings[has], np.ones(m, np.int64)]),
+        semantic=np.concatenate(
+            [np.full(len(poly_obj), ROOF), np.full(len(poly_obj), GROUND), np.full(m, WALL)]
+        ).astype(np.uint8),
+        lod=1,
+    )
 
 
 def _feature_id(feat: dict[str, Any], props: dict[str, Any], n: int) -> str:
@@ -315,44 +377,3 @@ def _resolve_crs(p: Path, crs: str | CRS | None, doc: dict[str, Any]) -> CRS:
     if out.to_epsg() == 4326 or str(name).upper().endswith("CRS84"):
         return CRS.from_user_input("OGC:CRS84")  # GeoJSON coordinates are lon/lat
     return out
-
-
-def _add_polygon(
-    poly: Any,
-    obj: int,
-    rng: tuple[float, float] | None,
-    n_vert: int,
-    lod1: _Batch,
-    lod0: _Batch,
-) -> tuple[NDArray[np.float64], int]:
-    """Vertices of one footprint part; its polygons go to ``lod1`` or ``lod0``."""
-    # drop collinear corners (make_valid leaves some; they give zero-area triangles)
-    poly = orient(shapely.simplify(poly, 0.0), 1.0)  # exterior counter-clockwise, holes clockwise
-    rings = [np.asarray(poly.exterior.coords)] + [np.asarray(r.coords) for r in poly.interiors]
-    rings = [r[:-1] if len(r) > 1 and np.array_equal(r[0], r[-1]) else r for r in rings]
-    rings = [r for r in rings if len(r) >= 3]
-    sizes = np.array([len(r) for r in rings], np.int64)
-    xy = np.concatenate([r[:, :2] for r in rings])
-    ground = float(np.nanmin(rings[0][:, 2])) if rings[0].shape[1] > 2 else 0.0
-    if not math.isfinite(ground):
-        ground = 0.0
-    m = len(xy)
-    r_start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    if rng is None:
-        verts = np.column_stack([xy, np.full(m, ground)])
-        lod0.add(obj, 0, np.arange(m) + n_vert, sizes, len(sizes))
-        return verts, n_vert + m
-    bottom, top = ground + rng[0], ground + rng[1]
-    verts = np.concatenate([np.column_stack([xy, np.full(m, bottom)]), np.column_stack([xy, np.full(m, top)])])
-    base = n_vert
-    # roof: rings as oriented (normal up); ground: every ring reversed (normal down)
-    lod1.add(obj, ROOF, np.arange(m) + base + m, sizes, len(sizes))
-    rev = np.concatenate([s + np.arange(k)[::-1] for s, k in zip(r_start, sizes)])
-    lod1.add(obj, GROUND, rev + base, sizes, len(sizes))
-    # walls: quad (a, b, b', a') per edge a->b; outward for a CCW exterior and CW holes
-    a = np.arange(m)
-    ring_of = np.repeat(np.arange(len(sizes)), sizes)
-    b = np.where(a + 1 == r_start[ring_of] + sizes[ring_of], r_start[ring_of], a + 1)
-    quads = np.stack([a, b, b + m, a + m], axis=1).ravel() + base
-    lod1.add(obj, WALL, quads, np.full(m, 4), np.ones(m, np.int64))
-    return verts, n_vert + 2 * m
