@@ -218,3 +218,23 @@ def test_registry_dispatches_geojson(tmp_path: Path) -> None:
 )
 def test_parse_height_value(value, expected) -> None:
     assert parse_height_value(value) == expected
+
+
+def test_collections_unreadable_rings_and_lat_first_legacy_crs(tmp_path: Path) -> None:
+    lon, lat, d = 4.3571, 52.0116, 1e-4
+    ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
+    feats = [
+        feature({"type": "GeometryCollection", "geometries": [
+            {"type": "Point", "coordinates": [lon, lat]},
+            {"type": "Polygon", "coordinates": [ring]}]}, {"height": 3}, fid="gc"),
+        feature({"type": "Polygon", "coordinates": [ring[:3]]}, {"height": 3}, fid="open-ring"),
+    ]
+    # ETRS89 is latitude-first by authority, but GeoJSON coordinates are lon/lat
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4258"}}
+    m = read_geojson(write(tmp_path, feats, crs=crs))
+    assert m.objects.ids == ["gc"]
+    assert m.report.skipped_objects == 1
+    assert any("open-ring" in msg for msg in m.report.messages)
+    lon0, lat0, lon1, lat1 = to_wgs84_bbox(m.bbox(), m.crs)
+    assert lon0 == pytest.approx(lon, abs=2e-5) and lat1 == pytest.approx(lat + d, abs=2e-5)
+    assert m.n_triangles == 2 + 2 + 4 * 2  # roof, ground, four walls
