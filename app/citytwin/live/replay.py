@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from ..core.errors import LoadReport, ReaderError
 from ..model.clock import SceneClock
-from ..model.sensors import Datastream, Location, ObservedProperty, UnitOfMeasurement
+from ..model.sensors import Datastream, Location, ObservedProperty, Threshold, UnitOfMeasurement
 from .ingest import Ingest
 from .payloads import Rejected, parse_number, parse_time
 
@@ -61,6 +61,7 @@ class ReplayData:
     times: NDArray[np.float64]
     values: NDArray[np.float64]
     report: LoadReport = field(default_factory=LoadReport)
+    thresholds: list[Threshold] = field(default_factory=list)
 
     @property
     def ids(self) -> NDArray[Any]:
@@ -228,10 +229,16 @@ def load_json(path: str | Path) -> ReplayData:
     except OSError as exc:
         raise ReaderError(p, exc.strerror or str(exc)) from exc
     decl: list[Any] = []
+    thresholds: list[Threshold] = []
     try:
         doc = orjson.loads(raw)
         if isinstance(doc, dict):
             decl = doc.get("datastreams") or []
+            for th in doc.get("thresholds") or []:
+                try:
+                    thresholds.append(Threshold.from_dict(th))
+                except (TypeError, ValueError, AttributeError):
+                    report.warn("bad-threshold", str(th)[:60])
             obs = doc.get("observations") or doc.get("value") or []
         elif isinstance(doc, list):
             obs = doc
@@ -276,7 +283,9 @@ def load_json(path: str | Path) -> ReplayData:
         if ds_id not in streams:
             streams[ds_id] = Datastream(id=ds_id, name=ds_id)
         rows.append((ds_id, t, v))
-    return _finish(p, streams, rows, report)
+    data = _finish(p, streams, rows, report)
+    data.thresholds = thresholds
+    return data
 
 
 def load_replay(path: str | Path, **kw: Any) -> ReplayData:

@@ -1,0 +1,230 @@
+"""``citytwin feed SOURCE [--topic T] [--count N] [--seconds S] [--json]``: ingest a live or recorded feed.
+
+SOURCE is ``mqtt://host:port`` (``mqtts://`` for TLS), a SensorThings service URL
+(``http(s)://…/v1.1``) or a replay file (CSV / JSON / JSON lines). Readings go
+through the same ingest → sensor layer path the viewer uses; figures are printed
+every second and at the end (``--json``: one JSON object at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import CityTwinError
+from ..model.sensors import SensorLayer, SensorLayerSpec, Threshold
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("feed", help="ingest an MQTT, SensorThings or replay feed and print figures",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", metavar="SOURCE", help="mqtt://host:port, http(s)://…/v1.1 or a replay file")
+    p.add_argument("--topic", action="append", default=[], metavar="T",
+                   help="MQTT topic filter (repeatable; default: the mappings' topics, else '#')")
+    p.add_argument("--qos", type=int, choices=(0, 1, 2), default=1, help="MQTT subscription QoS (1)")
+    p.add_argument("--username", help="MQTT / HTTP user")
+    p.add_argument("--password-env", metavar="VAR", help="environment variable holding the password")
+    p.add_argument("--mapping", action="append", default=[], metavar="JSON",
+                   help="plain-JSON mapping: a JSON object (or a file holding one or a list), e.g. "
+                        '\'{"topic": "city/{id}/air", "value": "no2", "time": "ts"}\'')
+    p.add_argument("--threshold", action="append", default=[], metavar="PROP>V",
+                   help="alert threshold, e.g. 'no2>40' or 'temperature<-5' (repeatable)")
+    p.add_argument("--count", type=int, help="stop after N messages received")
+    p.add_argument("--seconds", type=float, help="stop after S seconds")
+    p.add_argument("--speed", type=float, default=0.0,
+                   help="replay speed in scene seconds per second (1, 60, 3600…; 0 = as fast as possible)")
+    p.add_argument("--interval", type=float, default=5.0, help="SensorThings poll interval in seconds (5)")
+    p.add_argument("--history", type=int, default=256, help="readings kept per datastream (256)")
+    p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    p.set_defaults(handler=run)
+
+
+def _mappings(items: list[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for it in items:
+        text = it
+        if not it.lstrip().startswith(("{", "[")):
+            try:
+                text = Path(it).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise CityTwinError(f"mapping file {it}: {exc.strerror or exc}") from None
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CityTwinError(f"mapping {it[:60]!r} is not JSON: {exc}") from None
+        docs = doc if isinstance(doc, list) else [doc]
+        for d in docs:
+            if not isinstance(d, dict) or "topic" not in d or "value" not in d:
+                raise CityTwinError("a mapping needs at least 'topic' and 'value'")
+            out.append(d)
+    return out
+
+
+def _thresholds(items: list[str]) -> list[Threshold]:
+    out = []
+    for it in items:
+        m = re.fullmatch(r"\s*([^<>]+?)\s*([<>])\s*(-?[\d.eE+-]+)\s*", it)
+        if not m:
+            raise CityTwinError(f"threshold {it!r} is not PROPERTY>VALUE or PROPERTY<VALUE")
+        v = float(m.group(3))
+        out.append(Threshold(m.group(1), above=v if m.group(2) == ">" else None,
+                             below=v if m.group(2) == "<" else None))
+    return out
+
+
+def _iso(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def _last_values(layer: SensorLayer, limit: int = 10) -> dict[str, dict[str, Any]]:
+    vals, times = layer.latest_at(np.inf)
+    order = np.argsort(-np.nan_to_num(times, nan=-np.inf), kind="stable")[:limit]
+    out = {}
+    for i in order:
+        if np.isfinite(times[i]):
+            ds = layer.datastreams[i]
+            out[ds.id] = {"value": float(vals[i]), "unit": ds.unit.symbol or ds.unit.name,
+                          "time": _iso(float(times[i]))}
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..live.ingest import Ingest
+    from ..live.payloads import PayloadParser, PlainMapping
+
+    spec = SensorLayerSpec(source=args.source, topics=list(args.topic), qos=args.qos,
+                           username=args.username, password_env=args.password_env,
+                           mappings=_mappings(args.mapping), thresholds=_thresholds(args.threshold),
+                           history=args.history)
+    password = os.environ.get(spec.password_env) if spec.password_env else None
+    layer = SensorLayer(capacity=spec.history)
+    layer.set_thresholds(spec.thresholds)
+    try:
+        mappings = [PlainMapping.from_dict(m) for m in spec.mappings]
+    except (TypeError, ValueError, KeyError) as exc:
+        raise CityTwinError(f"bad mapping: {exc}") from None
+    ingest = Ingest(layer, PayloadParser(mappings))
+    kind = spec.kind
+    feed: Any = None
+    replay = None
+    if kind == "mqtt":
+        from ..live.mqtt import MqttConfig, MqttFeed
+
+        topics = spec.topics or [m.subscription for m in mappings] or ["#"]
+        feed = MqttFeed(MqttConfig(spec.source, topics=topics, qos=spec.qos, username=spec.username,
+                                   password=password), ingest.on_message, ingest.diag)
+    elif kind == "sensorthings":
+        from ..live.sensorthings import SensorThingsClient, SensorThingsFeed
+
+        feed = SensorThingsFeed(SensorThingsClient(spec.source, username=spec.username, password=password),
+                                ingest, interval=args.interval)
+    else:
+        from ..live.replay import ReplayFeed, load_replay
+        from ..model.clock import SceneClock
+
+        data = load_replay(spec.source)
+        t0, t1 = data.span
+        clock = SceneClock(start=t0, bounds=(t0, t1))
+        replay = ReplayFeed(data, ingest, clock)
+        if data.thresholds and not spec.thresholds:
+            layer.set_thresholds(data.thresholds)
+        if args.speed > 0:
+            clock.play(args.speed)
+    figures = _loop(args, ingest, layer, feed, replay)
+    figures.update({"source": spec.source, "kind": kind})
+    if replay is not None and replay.data.report.counts:
+        figures["load_warnings"] = replay.data.report.as_dict()
+    if args.json:
+        sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
+    else:
+        _print_summary(figures)
+    if feed is not None and ingest.diag.connects == 0 and kind == "mqtt":
+        print(f"citytwin: error: never connected to {spec.source}: {ingest.diag.last_error}", file=sys.stderr)
+        return 1
+    if kind == "sensorthings" and figures.get("connection") != "connected":
+        print(f"citytwin: error: {ingest.diag.last_error or 'no answer from ' + spec.source}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _loop(args: argparse.Namespace, ingest: Any, layer: SensorLayer, feed: Any, replay: Any) -> dict[str, Any]:
+    d = ingest.diag
+    start = time.monotonic()
+    next_report = start + 1.0
+    last_received = 0
+    frame = 1 / 30
+    if feed is not None:
+        feed.start()
+    try:
+        while True:
+            now = time.monotonic()
+            if replay is not None:
+                if args.speed > 0:
+                    replay.poll()
+                else:  # as fast as possible, in one-second slices of the frame loop
+                    replay.poll(np.inf)
+            ingest.drain()
+            if now >= next_report and not args.json:
+                rate = d.received - last_received
+                last_received = d.received
+                sys.stdout.write(f"{now - start:6.0f}s  received {d.received:>9} ({rate:>7}/s)  "
+                                 f"parsed {d.parsed:>9}  rejected {d.rejected_total:>7}  "
+                                 f"datastreams {len(layer):>6}\n")
+                sys.stdout.flush()
+                next_report += 1.0
+            if args.count is not None and d.received >= args.count:
+                break
+            if args.seconds is not None and now - start >= args.seconds:
+                break
+            if replay is not None and replay.done and ingest.pending == 0:
+                break
+            time.sleep(frame)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        end = time.monotonic()
+        state: Any = None
+        if feed is not None:
+            st = feed.state
+            state = getattr(st, "value", st)
+            feed.stop()
+    ingest.drain()
+    secs = end - start
+    snap = d.snapshot()
+    return {
+        "received": snap["received"], "parsed": snap["parsed"], "applied": snap["applied"],
+        "rejected": snap["rejected"], "rejected_total": snap["rejected_total"],
+        "datastreams": len(layer), "seconds": round(secs, 3),
+        "rate": round(snap["received"] / secs, 1) if secs > 0 else None,
+        "alerts": layer.alerts_total, "connects": snap["connects"], "disconnects": snap["disconnects"],
+        "last_values": _last_values(layer),
+        **({"connection": state} if state is not None else {}),
+    }
+
+
+def _print_summary(f: dict[str, Any]) -> None:
+    out = sys.stdout
+    out.write(f"{f['source']} ({f['kind']})\n")
+    out.write(f"  received     {f['received']} in {f['seconds']:.1f} s ({f['rate'] or 0:.0f}/s)\n")
+    out.write(f"  parsed       {f['parsed']}\n  applied      {f['applied']}\n")
+    out.write(f"  rejected     {f['rejected_total']}\n")
+    for k, n in f["rejected"].items():
+        out.write(f"    {k:<24}{n:>9}\n")
+    out.write(f"  datastreams  {f['datastreams']}\n  alerts       {f['alerts']}\n")
+    if "connection" in f:
+        out.write(f"  connection   {f['connection']} ({f['connects']} connects, {f['disconnects']} drops)\n")
+    if f["last_values"]:
+        out.write("  last values\n")
+        for k, v in f["last_values"].items():
+            out.write(f"    {k:<32}{v['value']:>12g} {v['unit']:<8} {v['time']}\n")
