@@ -176,7 +176,7 @@ class _Gen:
             a = dict(attrs)
             a.setdefault("measuredHeight", _round(max(heights)))
             a.setdefault("storeysAboveGround", max(p["storeys"] for p in parts))
-            self.d.add(oid, {"type": "Building", "attributes": _order(a), "children": child_ids})
+            self.d.add(oid, {"type": "Building", "attributes": _order(a), "geometry": [], "children": child_ids})
             return oid
         geoms, mh, st = self._part_geometry(footprint, roof, storeys, holes or [], storey_h, pitch)
         a = {"roofType": roof, "storeysAboveGround": st, "measuredHeight": _round(mh), **attrs}
