@@ -211,3 +211,13 @@ def test_writers_on_shared_city_models(path: Path, tmp_path: Path) -> None:
     meshes = scene.dump()
     assert sum(len(m.faces) for m in meshes) == n_tri
     assert sum(m.area for m in meshes) == pytest.approx(area, rel=1e-3)
+
+
+def test_header_origin_applies_unless_georef_given(blocks, tmp_path: Path) -> None:
+    out = write_obj(blocks, tmp_path / "h.obj")
+    with_crs = read_mesh(out, crs="EPSG:7415")  # the caller's CRS, the file's origin
+    assert with_crs.crs.to_epsg() == 7415
+    np.testing.assert_allclose(with_crs.bbox(), blocks.bbox(), atol=1e-3)
+    local = read_mesh(out, georef=(0.0, 0.0, 0.0))  # the caller's offset: raw file coordinates
+    assert local.crs is None
+    np.testing.assert_allclose(local.bbox(), blocks.bbox() - blocks.origin, atol=1e-3)

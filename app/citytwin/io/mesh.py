@@ -185,6 +185,29 @@ def read_mesh(
     return _read_trimesh(p, data, suffix, fmt, user_crs, target_crs, origin, cancel, georef, axis)
 
 
+def _header_georef(
+    georef: Sequence[float] | None,
+    user_crs: CRS | None,
+    h_origin: NDArray[np.float64] | None,
+    h_crs: str | None,
+) -> tuple[Sequence[float] | None, CRS | None, bool]:
+    """Georeference from a file written by citytwin (OBJ header comment, glTF scene extras).
+
+    The file's origin applies unless the caller gave ``georef``; its CRS unless the
+    caller gave ``crs``. Returns ``(georef, crs, used_the_file_origin)``.
+    """
+    used = False
+    crs = user_crs
+    if georef is None and h_origin is not None and np.isfinite(h_origin).all():
+        georef, used = h_origin, True
+    if crs is None and h_crs and (used or georef is None):
+        try:
+            crs = crsmod.parse_crs(h_crs)
+        except CRSError:
+            crs = None
+    return georef, crs, used
+
+
 def _check_cancel(cancel: Cancel | None) -> None:
     if cancel is not None and cancel():
         raise Cancelled("cancelled")
@@ -221,16 +244,10 @@ def _read_obj(
     if len(obj.vertices) == 0 or len(obj.sizes) == 0:
         why = "no vertices" if len(obj.vertices) == 0 else "no readable faces"
         raise ReaderError(p, f"empty mesh ({why}); is this an OBJ file?")
-    crs = user_crs
-    used_header = False
-    if georef is None and crs is None and obj.origin is not None:
-        georef = obj.origin[0]
-        used_header = True
-        if obj.origin[1]:
-            try:
-                crs = crsmod.parse_crs(obj.origin[1])
-            except CRSError:
-                crs = None
+    header = obj.origin
+    georef, crs, used_header = _header_georef(
+        georef, user_crs, header[0] if header else None, header[1] if header else None
+    )
     builder = CityModelBuilder(str(p), fmt, crs=crs)
     report = builder.report
     if obj.bad_index_faces:
@@ -370,21 +387,15 @@ def _read_trimesh(
     gltf = _gltf_json(data) if fmt == "glTF" else {}
     gnodes = {str(n.get("name")): n for n in gltf.get("nodes", []) if isinstance(n, dict) and n.get("name")}
     scene_extras = _scene_extras(gltf)
-    crs = user_crs
-    from_header = False
-    if georef is None and crs is None and isinstance(scene_extras.get("origin"), list):
-        try:
-            georef = [float(x) for x in scene_extras["origin"]][:3]
-            from_header = len(georef) == 3
-        except (TypeError, ValueError):
-            georef = None
-        if not from_header:
-            georef = None
-        if from_header and scene_extras.get("crs"):
-            try:
-                crs = crsmod.parse_crs(str(scene_extras["crs"]))
-            except CRSError:
-                crs = None
+    h_origin = scene_extras.get("origin")
+    try:
+        h_xyz = np.asarray(h_origin, np.float64).reshape(3) if h_origin is not None else None
+    except (TypeError, ValueError):
+        h_xyz = None
+    h_crs = scene_extras.get("crs")
+    georef, crs, from_header = _header_georef(
+        georef, user_crs, h_xyz, h_crs if isinstance(h_crs, str) else None
+    )
 
     builder = CityModelBuilder(str(p), fmt, crs=crs)
     obj_index: dict[str, int] = {}

@@ -330,7 +330,7 @@ def parse_mtl(path: Path) -> list[Mtl]:
             except ValueError:
                 pass
         elif key == "map_kd" and len(parts) >= 2:
-            cur.map_kd = _map_file(raw.strip()[len(parts[0]) :].strip())
+            cur.map_kd = _map_file(raw.strip()[len(parts[0]) :].strip()).replace("\\", "/")
     return out
 
 
