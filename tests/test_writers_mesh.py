@@ -221,3 +221,47 @@ def test_header_origin_applies_unless_georef_given(blocks, tmp_path: Path) -> No
     local = read_mesh(out, georef=(0.0, 0.0, 0.0))  # the caller's offset: raw file coordinates
     assert local.crs is None
     np.testing.assert_allclose(local.bbox(), blocks.bbox() - blocks.origin, atol=1e-3)
+
+
+TEXTURED = [
+    DATA / "citygml" / "ingolstadt-lod3" / "4018106" / "4018106.xml",
+    DATA / "cityjson" / "rotterdam-textured" / "rotterdam_one_v1.1.city.json",
+]
+
+
+@pytest.mark.parametrize("path", TEXTURED, ids=[p.name for p in TEXTURED])
+def test_obj_keeps_textures(path: Path, tmp_path: Path) -> None:
+    if not path.exists():
+        pytest.skip(f"shared data file {path} is missing")
+    try:
+        from citytwin.io import read
+
+        model = read(path)
+    except ImportError as exc:
+        pytest.skip(f"reader not available yet: {exc}")
+    mask = model.lod_triangle_mask("best")
+    tri_tex = model.polygons.texture[model.tri_poly][mask]
+    uv_ok = np.isfinite(model.tri_uv[mask]).all(axis=(1, 2))
+    n_textured = int(((tri_tex >= 0) & uv_ok).sum())
+    assert n_textured > 0
+    out = write_obj(model, tmp_path / "t.obj")
+    assert "map_Kd " in (tmp_path / "t.mtl").read_text()
+    back = read_mesh(out)
+    degenerate = back.report.counts.get("degenerate-polygon", 0)
+    assert back.n_triangles + degenerate == int(mask.sum())
+    # every textured triangle comes back textured (a degenerate one may be dropped)
+    assert n_textured - degenerate <= int((back.polygons.texture >= 0).sum()) <= n_textured
+    used = {model.textures[t]["path"] for t in np.unique(tri_tex[tri_tex >= 0])}
+    assert {t["path"] for t in back.textures} == used
+    assert [t["found"] for t in back.textures] == [Path(t["path"]).is_file() for t in back.textures]
+    # texture coordinates survive: every re-read uv is one of the original ones (to 1e-5)
+    orig_uv = np.unique(model.tri_uv[mask][(tri_tex >= 0) & uv_ok].reshape(-1, 2), axis=0)
+    assert back.polygons.uv is not None
+    back_uv = back.polygons.uv[np.isfinite(back.polygons.uv).all(axis=1)]
+    back_uv = np.unique(back_uv, axis=0)
+    dist = np.abs(back_uv[:, None, :] - orig_uv[None, :, :]).max(axis=2).min(axis=1)
+    assert len(back_uv) and dist.max() < 1e-5
+    # semantics too ('RoofSurface-tex0' materials)
+    kept = np.bincount(back.tri_semantic, minlength=len(SEMANTICS))
+    orig = np.bincount(model.tri_semantic[mask], minlength=len(SEMANTICS))
+    assert np.abs(kept - orig).sum() == degenerate

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ FORMAT_NAMES = {
     ".off": "OFF",
 }
 OBJECT_TYPE = "GenericCityObject"
+_TEX_SUFFIX = re.compile(r"-tex\d+$")
 
 # material names that say what a surface is (3dfier, common exporters, our writer)
 _MATERIAL_SEMANTIC = {
@@ -63,6 +65,7 @@ def material_semantic(name: str | None) -> int:
     """Semantic code suggested by a material name (``RoofSurface``, ``BuildingWall``, ``Water``...)."""
     if not name:
         return 0
+    name = _TEX_SUFFIX.sub("", name)  # 'RoofSurface-tex3' (textured, from write_obj)
     code = semantic_code(name)
     if code:
         return code

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,20 @@ def write_obj(
     """
     p = Path(path)
     sel = select_triangles(model, lod, by_object=True)
-    used, inv = np.unique(sel.triangles, return_inverse=True)
+    n = len(sel.triangles)
+    # textured triangles (texture index and finite uv on all corners) keep their texture
+    tex = np.full(n, -1, np.int64)
+    uv = None
+    if model.polygons.uv is not None and model.textures and n:
+        tex = model.polygons.texture[model.tri_poly[sel.index]].astype(np.int64)
+        uv = model.tri_uv[sel.index]
+        tex = np.where((tex >= 0) & np.isfinite(uv).all(axis=(1, 2)), tex, -1)
+    # one material per semantic class, and per (class, texture) for textured triangles
+    mat_key = np.where(tex >= 0, (tex + 1) * 256 + sel.semantic, sel.semantic)
+    order = np.lexsort((mat_key, sel.obj))
+    tris, obj, sem, mat_key, tex = sel.triangles[order], sel.obj[order], sel.semantic[order], mat_key[order], tex[order]
+
+    used, inv = np.unique(tris, return_inverse=True)
     faces = inv.reshape(-1, 3) + 1
     xyz = model.vertices[used].astype(np.float64)
     origin = np.zeros(3) if absolute else np.asarray(model.origin, np.float64)
@@ -65,36 +79,75 @@ def write_obj(
 
     vbuf = io.BytesIO()
     np.savetxt(vbuf, xyz, fmt="v %.4f %.4f %.4f")
-    fbuf = io.BytesIO()
-    np.savetxt(fbuf, faces, fmt="f %d %d %d")
-    ftext = fbuf.getvalue()
-    # byte offset of every face line, to cut the face block at group boundaries
-    line_end = np.flatnonzero(np.frombuffer(ftext, np.uint8) == 10) + 1
-    line_start = np.concatenate([[0], line_end[:-1]])
+    textured = tex >= 0
+    plain = _Block(faces[~textured], "f %d %d %d")
+    with_uv = _Block(np.zeros((0, 6), np.int64), "")
+    if textured.any() and uv is not None:
+        tuv = uv[order][textured].reshape(-1, 2)
+        uvs, uv_inv = np.unique(tuv, axis=0, return_inverse=True)
+        np.savetxt(vbuf, uvs, fmt="vt %.6f %.6f")
+        vt = uv_inv.reshape(-1, 3) + 1
+        with_uv = _Block(np.stack([faces[textured], vt], axis=2).reshape(-1, 6), "f %d/%d %d/%d %d/%d")
+    rank = np.where(textured, np.cumsum(textured) - 1, np.cumsum(~textured) - 1)
 
-    n = len(faces)
-    change = np.flatnonzero((sel.obj[1:] != sel.obj[:-1]) | (sel.semantic[1:] != sel.semantic[:-1])) + 1
+    change = np.flatnonzero((obj[1:] != obj[:-1]) | (mat_key[1:] != mat_key[:-1])) + 1
     starts = np.concatenate([[0], change]).astype(np.int64) if n else np.zeros(0, np.int64)
     ends = np.concatenate([change, [n]]).astype(np.int64) if n else np.zeros(0, np.int64)
     ids = model.objects.ids
     chunks: list[bytes] = [head.getvalue().encode("utf-8"), vbuf.getvalue()]
     prev_obj = -1
-    for s, e in zip(starts.tolist(), ends.tolist()):
-        o = int(sel.obj[s])
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        o = int(obj[a])
         if o != prev_obj:
             chunks.append(f"o {clean_name(ids[o], f'object-{o}')}\n".encode())
             prev_obj = o
-        chunks.append(f"usemtl {semantic_name(int(sel.semantic[s]))}\n".encode())
-        chunks.append(ftext[line_start[s] : line_end[e - 1]])
+        chunks.append(f"usemtl {_material_name(int(sem[a]), int(tex[a]))}\n".encode())
+        block = with_uv if textured[a] else plain
+        chunks.append(block.rows(int(rank[a]), int(rank[b - 1]) + 1))
     p.write_bytes(b"".join(chunks))
 
-    classes = np.unique(sel.semantic).tolist()
     mtl = io.StringIO()
-    mtl.write("# citytwin materials: one per semantic surface class\n")
-    for c in classes:
-        r, g, b = semantic_color(int(c))
-        mtl.write(f"\nnewmtl {semantic_name(int(c))}\nKa {r:.4f} {g:.4f} {b:.4f}\n")
+    mtl.write("# citytwin materials: one per semantic surface class (and texture)\n")
+    keys = np.unique(mat_key).tolist()
+    for k in keys:
+        c, t = k % 256, k // 256 - 1
+        r, g, b = semantic_color(int(c)) if t < 0 else (1.0, 1.0, 1.0)
+        mtl.write(f"\nnewmtl {_material_name(int(c), int(t))}\nKa {r:.4f} {g:.4f} {b:.4f}\n")
         mtl.write(f"Kd {r:.4f} {g:.4f} {b:.4f}\nKs 0.0000 0.0000 0.0000\nd 1.0\nillum 1\n")
+        if t >= 0:
+            mtl.write(f"map_Kd {_texture_ref(model.textures[t].get('path', ''), p.parent)}\n")
     mtl_path.write_text(mtl.getvalue(), encoding="utf-8")
-    log.info("wrote %s: %d objects, %d triangles", p, len(np.unique(sel.obj)), n)
+    log.info("wrote %s: %d objects, %d triangles", p, len(np.unique(obj)), n)
     return p
+
+
+class _Block:
+    """Rows formatted at once by ``np.savetxt``; :meth:`rows` cuts a run of them."""
+
+    def __init__(self, values: np.ndarray, fmt: str) -> None:
+        buf = io.BytesIO()
+        if len(values):
+            np.savetxt(buf, values, fmt=fmt)
+        self.text = buf.getvalue()
+        end = np.flatnonzero(np.frombuffer(self.text, np.uint8) == 10) + 1
+        self.end = end
+        self.start = np.concatenate([[0], end[:-1]]).astype(np.int64)
+
+    def rows(self, i: int, j: int) -> bytes:
+        """Rows ``i..j-1`` (with their newlines)."""
+        return self.text[self.start[i] : self.end[j - 1]]
+
+
+def _material_name(semantic: int, texture: int) -> str:
+    """``RoofSurface``; ``RoofSurface-tex3`` for the class's triangles with texture 3."""
+    name = semantic_name(semantic)
+    return f"{name}-tex{texture}" if texture >= 0 else name
+
+
+def _texture_ref(path: str, out_dir: Path) -> str:
+    """The image path: relative when the image lies under the OBJ's folder, else absolute."""
+    try:
+        rel = os.path.relpath(path, out_dir)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return str(path) if rel.startswith("..") else rel.replace(os.sep, "/")
