@@ -1,0 +1,80 @@
+"""CityModel -> PolyData (no rendering, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pv = pytest.importorskip("pyvista")
+
+from citytwin.model import CityModelBuilder, semantic_code  # noqa: E402
+from citytwin.render.polydata import city_polydata, lod_polygon_mask, triangles_polydata  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "scenes" / "demo" / "demo_district.city.json"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    cj = pytest.importorskip("citytwin.io.cityjson")
+    return cj.read_cityjson(DEMO)
+
+
+def _two_lod_model():
+    b = CityModelBuilder("mem", "test")
+    house = b.add_object("house", "Building")
+    terrain = b.add_object("t", "TINRelief")
+    sq = np.array([[0, 0, 0], [10, 0, 0], [10, 10, 0], [0, 10, 0]], float)
+    b.add_polygon(house, [sq + [0, 0, 5]], semantic_code("RoofSurface"), lod="1")
+    b.add_polygon(house, [sq + [0, 0, 8]], semantic_code("RoofSurface"), lod="2")
+    b.add_polygon(house, [sq + [0, 0, 9]], semantic_code("RoofSurface"), lod="3")
+    b.add_polygon(terrain, [sq * 3 - [10, 10, 0]], semantic_code("TINRelief"), lod="2")
+    return b.build()
+
+
+def test_polydata_shares_the_model_arrays(demo) -> None:
+    pd = city_polydata(demo)
+    mask = demo.lod_triangle_mask("best")
+    assert pd.n_cells == int(mask.sum()) and pd.n_points == len(demo.vertices)
+    pts = np.asarray(pd.points)
+    assert pts.dtype == np.float32 and np.shares_memory(pts, demo.vertices)  # no copy
+    assert np.abs(pts).max() < 2000  # relative to the origin: no float64 world coordinates on the GPU
+    faces = pd.faces.reshape(-1, 4)
+    assert (faces[:, 0] == 3).all()
+    assert np.array_equal(faces[:, 1:], demo.triangles[mask])
+    assert pd.cell_data["object"].dtype == np.int32 and pd.cell_data["semantic"].dtype == np.uint8
+    assert np.array_equal(pd.cell_data["object"], demo.tri_object[mask])
+    assert np.array_equal(pd.cell_data["semantic"], demo.tri_semantic[mask])
+    assert np.array_equal(pd.cell_data["triangle"], np.flatnonzero(mask))
+
+
+def test_lod_choice(demo) -> None:
+    lod1, lod2 = city_polydata(demo, 1), city_polydata(demo, 2)
+    assert lod1.n_cells < lod2.n_cells == city_polydata(demo, "best").n_cells
+    # terrain, roads, trees exist in one LoD only and stay visible in both
+    for pd in (lod1, lod2):
+        objs = set(np.unique(pd.cell_data["object"]).tolist())
+        with_geometry = set(np.unique(demo.tri_object).tolist())
+        assert objs == with_geometry
+
+
+def test_lod_rule_on_synthetic_model() -> None:
+    m = _two_lod_model()
+    z_of = lambda lod: sorted({float(m.vertices[m.polygons.ring_idx[m.polygons.ring_offsets[p]], 2])  # noqa: E731
+                               for p in np.flatnonzero(lod_polygon_mask(m, lod))})
+    base = float(m.origin[2])
+    assert [z + base for z in z_of("best")] == [0.0, 9.0]
+    assert [z + base for z in z_of("lowest")] == [0.0, 5.0]
+    assert [z + base for z in z_of(2)] == [0.0, 8.0]
+    assert [z + base for z in z_of(2.2)] == [0.0, 8.0]  # highest LoD not above 2.2
+    assert [z + base for z in z_of(0)] == [0.0, 5.0]  # none that low: the lowest
+
+
+def test_empty_model() -> None:
+    b = CityModelBuilder("mem", "test")
+    b.add_object("x", "Building")
+    pd = city_polydata(b.build())
+    assert pd.n_cells == 0
+    assert triangles_polydata(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.int32)).n_cells == 0
