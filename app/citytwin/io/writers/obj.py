@@ -78,14 +78,14 @@ def write_obj(
     head.write(f"mtllib {mtl_path.name}\n")
 
     vbuf = io.BytesIO()
-    np.savetxt(vbuf, xyz, fmt="v %.4f %.4f %.4f")
+    vbuf.write(format_rows(xyz, "v %.4f %.4f %.4f"))
     textured = tex >= 0
     plain = _Block(faces[~textured], "f %d %d %d")
     with_uv = _Block(np.zeros((0, 6), np.int64), "")
     if textured.any() and uv is not None:
         tuv = uv[order][textured].reshape(-1, 2)
         uvs, uv_inv = np.unique(tuv, axis=0, return_inverse=True)
-        np.savetxt(vbuf, uvs, fmt="vt %.6f %.6f")
+        vbuf.write(format_rows(uvs, "vt %.6f %.6f"))
         vt = uv_inv.reshape(-1, 3) + 1
         with_uv = _Block(np.stack([faces[textured], vt], axis=2).reshape(-1, 6), "f %d/%d %d/%d %d/%d")
     rank = np.where(textured, np.cumsum(textured) - 1, np.cumsum(~textured) - 1)
@@ -121,14 +121,24 @@ def write_obj(
     return p
 
 
+def format_rows(values: np.ndarray, fmt: str, chunk: int = 200_000) -> bytes:
+    """Every row of ``values`` formatted with ``fmt`` plus a newline, as bytes.
+
+    One ``%`` operation per chunk of rows (C speed); ``np.savetxt`` formats row by
+    row in Python and is 3-7x slower.
+    """
+    out = []
+    for i in range(0, len(values), chunk):
+        part = values[i : i + chunk]
+        out.append((((fmt + "\n") * len(part)) % tuple(part.ravel().tolist())).encode("ascii"))
+    return b"".join(out)
+
+
 class _Block:
-    """Rows formatted at once by ``np.savetxt``; :meth:`rows` cuts a run of them."""
+    """Rows formatted at once by :func:`format_rows`; :meth:`rows` cuts a run of them."""
 
     def __init__(self, values: np.ndarray, fmt: str) -> None:
-        buf = io.BytesIO()
-        if len(values):
-            np.savetxt(buf, values, fmt=fmt)
-        self.text = buf.getvalue()
+        self.text = format_rows(values, fmt) if len(values) else b""
         end = np.flatnonzero(np.frombuffer(self.text, np.uint8) == 10) + 1
         self.end = end
         self.start = np.concatenate([[0], end[:-1]]).astype(np.int64)
