@@ -295,3 +295,16 @@ def test_glb_nodes_become_objects_and_y_up_is_converted(tmp_path: Path) -> None:
     assert hi.tolist() == pytest.approx([11.0, 2.0, 21.5], abs=1e-5)
     same = read_mesh(path, up="z")
     np.testing.assert_allclose(same.bbox(), [[-1, -1.5, -2], [11, 21.5, 32]], atol=1e-5)
+
+
+def test_several_mtl_libraries_and_a_missing_one(tmp_path: Path) -> None:
+    (tmp_path / "a.mtl").write_text("newmtl red\nKd 1 0 0\n")
+    (tmp_path / "b.mtl").write_text("newmtl blue\nKd 0 0 1\nTr 0.25\n")
+    obj = tmp_path / "m.obj"
+    obj.write_text("mtllib a.mtl b.mtl\nmtllib gone.mtl\nv 0 0 0\nv 1 0 0\nv 0 1 0\n"
+                   "usemtl red\nf 1 2 3\nusemtl blue\nf 3 2 1\n")
+    model = read_mesh(obj)
+    assert [m["diffuseColor"] for m in model.materials] == [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    assert model.materials[1]["transparency"] == pytest.approx(0.25)
+    assert model.report.counts["missing-mtl"] == 1
+    assert "missing-material" not in model.report.counts

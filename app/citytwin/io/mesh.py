@@ -325,9 +325,10 @@ def _obj_materials(
     """Builder material and texture index of every ``usemtl`` name of the OBJ."""
     found: dict[str, Mtl] = {}
     for lib in obj.mtllibs:
-        candidates = [lib] + ([] if (p.parent / lib).exists() else lib.split())
-        for name in candidates:
-            mp = p.parent / name
+        # 'mtllib a.mtl b.mtl' lists several files; a single name may contain spaces
+        names = [lib] if (p.parent / lib).is_file() else lib.split()
+        for name in names:
+            mp = p.parent / name.replace("\\", "/")
             if not mp.is_file():
                 builder.report.warn("missing-mtl", f"material library not found: {name}")
                 continue
@@ -336,7 +337,6 @@ def _obj_materials(
                     found.setdefault(m.name, m)
             except OSError as exc:
                 builder.report.warn("missing-mtl", f"cannot read {name}: {exc}")
-            break
     mats = np.full(len(obj.mtl_names), -1, np.int64)
     texs = np.full(len(obj.mtl_names), -1, np.int64)
     tex_index: dict[str, int] = {}
