@@ -216,3 +216,23 @@ def test_progress_and_cancel() -> None:
     assert seen and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
     with pytest.raises(Cancelled):
         read_citygml(path, cancel=lambda: True)
+
+
+def test_long_prolog_root_checked_on_the_first_member(tmp_path: Path) -> None:
+    pad = "<!--" + "x" * 70_000 + "-->\n"
+    p = tmp_path / "long.gml"
+    p.write_text(f'<?xml version="1.0"?>\n{pad}{HEAD}{building("b")}</CityModel>')
+    m = read_citygml(p)
+    assert m.counts_by_type() == {"Building": 1} and m.version == "2.0"
+    bad = tmp_path / "long_wrong.gml"
+    bad.write_text(f'<?xml version="1.0"?>\n{pad}<Other xmlns:gml="http://www.opengis.net/gml"/>')
+    with pytest.raises(ReaderError, match="root element is Other"):
+        read_citygml(bad)
+
+
+def test_syntax_error_early_in_the_head_keeps_objects_before_it(tmp_path: Path) -> None:
+    p = tmp_path / "midbad.gml"
+    p.write_text(f'<?xml version="1.0"?>\n{HEAD}{building("a")}{building("b")}<cityObjectMember><oops></bad>')
+    m = read_citygml(p)
+    assert m.counts_by_type() == {"Building": 2}
+    assert m.report.counts["xml-error"] == 1

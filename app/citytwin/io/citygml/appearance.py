@@ -45,6 +45,7 @@ class Appearances:
         # (texture index, polygon id, [(ring id, uv)])
         self.tex_targets: list[tuple[int, str, list[tuple[str | None, NDArray[np.float32]]]]] = []
         self._mat_index: dict[tuple[Any, ...], int] = {}
+        self._raw_index: dict[tuple[tuple[str, str], ...], int] = {}
         self._tex_index: dict[str, int] = {}
         self.skipped: dict[str, int] = {}
 
@@ -75,7 +76,7 @@ class Appearances:
                     self.skipped[name] = self.skipped.get(name, 0) + 1
 
     def _material(self, sd: Any) -> None:
-        mat: dict[str, Any] = {}
+        raw = []
         targets: list[str] = []
         for ch in sd:
             n = LN[ch.tag]
@@ -83,9 +84,20 @@ class Appearances:
             if n == "target":
                 if t:
                     targets.append(t.strip())
-                continue
-            if t is None:
-                continue
+            elif t is not None:
+                raw.append((n, t))
+        if not targets:
+            return
+        rkey = tuple(raw)
+        idx = self._raw_index.get(rkey)
+        if idx is None:
+            idx = self._new_material(raw)
+            self._raw_index[rkey] = idx
+        self.materials.append((idx, targets))
+
+    def _new_material(self, raw: list[tuple[str, str]]) -> int:
+        mat: dict[str, Any] = {}
+        for n, t in raw:
             try:
                 if n in _COLOURS:
                     mat[n] = [float(v) for v in t.split()][:3]
@@ -95,14 +107,12 @@ class Appearances:
                     mat[n] = t.strip().lower() in ("true", "1")
             except ValueError:
                 continue
-        if not targets:
-            return
         key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in mat.items()))
         idx = self._mat_index.get(key)
         if idx is None:
             idx = self.b.add_material(mat)
             self._mat_index[key] = idx
-        self.materials.append((idx, targets))
+        return idx
 
     def _image(self, uri: str, extra: dict[str, Any]) -> int:
         idx = self._tex_index.get(uri)

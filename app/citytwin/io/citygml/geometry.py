@@ -17,8 +17,6 @@ from numpy.typing import NDArray
 
 from .names import COORDS_TAGS, GML_IDS, POS_TAGS, POSLIST_TAGS, RING_TAGS
 
-_ID0, _ID1 = GML_IDS
-
 
 def _parse(text: str | None, dim: int) -> NDArray[np.float64] | None:
     if not text:
@@ -61,13 +59,23 @@ def ring_coords(lr: Any) -> NDArray[np.float64] | None:
         return None
     if n == 0:
         return None
+    # a list of gml:pos
     texts = [p.text for p in lr if p.tag in POS_TAGS]
     if not texts or None in texts:
         return None
-    arr = _parse(" ".join(texts), 3)
-    if arr is not None and len(arr) != len(texts):  # 2D pos elements
-        arr = _parse(" ".join(texts), 2)
-    return arr
+    n = len(texts)
+    try:
+        flat = np.fromstring(" ".join(texts), sep=" ")
+    except ValueError:
+        return None
+    k = len(flat)
+    if k == 3 * n or (k % 3 == 0 and k != 2 * n):
+        return flat.reshape(-1, 3)
+    if k == 2 * n:
+        out = np.zeros((n, 3))
+        out[:, :2] = flat.reshape(-1, 2)
+        return out
+    return None
 
 
 @dataclass
@@ -89,8 +97,10 @@ class Assembled:
 class PolygonStore:
     """Polygon slots with their rings, ids, objects, semantics and LoDs."""
 
-    def __init__(self, ring_tags: tuple[str, ...] = RING_TAGS) -> None:
+    def __init__(self, ring_tags: tuple[str, ...] = RING_TAGS, ids: tuple[str, ...] = GML_IDS) -> None:
         self.ring_tags = ring_tags
+        self._id = ids[0]
+        self._id2 = ids[1] if len(ids) > 1 else None
         self.rings: list[NDArray[np.float64]] = []
         self.ring_sizes: list[int] = []
         self.ring_ids: dict[str, int] = {}
@@ -111,32 +121,27 @@ class PolygonStore:
     def add(self, poly: Any, obj: int, sem: int, lod: int, owned: bool) -> int:
         """Parse one ``gml:Polygon``/``Triangle``/``PolygonPatch`` into the next slot."""
         slot = len(self.poly_obj)
-        rings = self.rings
-        sizes = self.ring_sizes
-        start = len(rings)
-        rids = None
-        ok = True
-        for lr in poly.iter(self.ring_tags):
+        idk, id2 = self._id, self._id2
+        nr = 0
+        if len(poly) == 1 and len(poly[0]) == 1:  # one boundary, one ring: the common case
+            lr = poly[0][0]
             arr = ring_coords(lr)
-            if arr is None or len(arr) < 3:
-                ok = False
-                break
-            rid = lr.get(_ID0) or lr.get(_ID1)
-            if rid is not None:
-                if rids is None:
-                    rids = []
-                rids.append((rid, len(rings)))
-            rings.append(arr)
-            sizes.append(len(arr))
-        nr = len(rings) - start
-        if not ok or nr == 0:
-            del rings[start:], sizes[start:]
-            nr = 0
-            self.broken += 1
-        elif rids is not None:
-            for rid, r in rids:
-                self.ring_ids[rid] = r
-        pid = poly.get(_ID0) or poly.get(_ID1)
+            if arr is not None and len(arr) >= 3:
+                rid = lr.get(idk)
+                if rid is None and id2 is not None:
+                    rid = lr.get(id2)
+                if rid is not None:
+                    self.ring_ids[rid] = len(self.rings)
+                self.rings.append(arr)
+                self.ring_sizes.append(len(arr))
+                nr = 1
+            else:
+                self.broken += 1
+        else:
+            nr = self._rings(poly)
+        pid = poly.get(idk)
+        if pid is None and id2 is not None:
+            pid = poly.get(id2)
         if pid is not None:
             self.poly_ids[pid] = slot
         self.poly_nrings.append(nr)
@@ -145,6 +150,30 @@ class PolygonStore:
         self.poly_lod.append(lod)
         self.poly_owned.append(owned)
         return slot
+
+    def _rings(self, poly: Any) -> int:
+        """Rings of a polygon with holes (or an unusual encoding); 0 if one is unreadable."""
+        rings = self.rings
+        sizes = self.ring_sizes
+        start = len(rings)
+        rids = []
+        for lr in poly.iter(self.ring_tags):
+            arr = ring_coords(lr)
+            if arr is None or len(arr) < 3:
+                del rings[start:], sizes[start:]
+                self.broken += 1
+                return 0
+            rid = lr.get(self._id) or (lr.get(self._id2) if self._id2 else None)
+            if rid is not None:
+                rids.append((rid, len(rings)))
+            rings.append(arr)
+            sizes.append(len(arr))
+        if len(rings) == start:
+            self.broken += 1
+            return 0
+        for rid, r in rids:
+            self.ring_ids[rid] = r
+        return len(rings) - start
 
     def add_rings(self, rings: list[NDArray[np.float64]], obj: int, sem: int, lod: int) -> None:
         """Add one polygon from already parsed rings (implicit geometry instances)."""

@@ -86,6 +86,7 @@ class FileTags:
                              "geometryMember", ns=nss)
         self.full = tuple(t for t in GEOM_ITER_TAGS if t.partition("}")[0][1:] in nss)
         self.ring = gml_tags("LinearRing", ns=nss)
+        self.ids = tuple(f"{{{ns}}}id" for ns in nss)
         self.poly = gml_tags("Polygon", "Triangle", "PolygonPatch", "Rectangle", ns=nss)
         self.rare = gml_tags("OrientableSurface", "Solid", *(LN_AGG), ns=nss)
         self.curve = gml_tags("LineString", "Curve", "CompositeCurve", "OrientableCurve", "Point",
@@ -128,6 +129,8 @@ SURFACES.update(
         "LandUseSurface": "LandUse",
     }
 )
+
+SURFACE_CODE = {name: semantic_code(sem) for name, sem in SURFACES.items()}
 
 # city object types (local names); anything else at the top level is kept under its own name
 OBJECTS = frozenset(

@@ -15,6 +15,7 @@ end, so a polygon is emitted exactly once, where it is defined.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import logging
 import zlib
@@ -30,7 +31,6 @@ from ...core.crs import parse_crs
 from ...core.errors import CRSError, ReaderError
 from ...model.builder import CityModelBuilder
 from ...model.city import CityModel
-from ...model.semantics import semantic_code
 from ..source import Cancel, Progress, open_input, read_head
 from . import attributes as at
 from .appearance import Appearances
@@ -57,6 +57,7 @@ from .names import (
     P_NAME,
     P_SKIP,
     P_TIN,
+    SURFACE_CODE,
     SURFACES,
     TRANSPARENT,
     XLINK_HREF,
@@ -78,18 +79,30 @@ _PARSER_OPTS: dict[str, Any] = dict(
 )
 
 
-def _root_of(path: Path) -> tuple[str, list[str]]:
-    """Root element tag and declared namespaces, from the head of the file."""
+def _root_of(path: Path) -> tuple[str | None, list[str]]:
+    """Root element tag and declared namespaces, from the head of the file.
+
+    ``(None, [])`` when the head holds no start tag (a very long prolog): the root is
+    then checked on the first member.
+    """
     head = read_head(path, 1 << 16)
     parser = etree.XMLPullParser(events=("start",), **_PARSER_OPTS)
+    error = None
     try:
         parser.feed(head)
-        for _, el in parser.read_events():
-            return el.tag, list(el.nsmap.values())
-    except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno is not None else "?"
-        raise ReaderError(path, f"not well-formed XML at line {line}: {exc.msg}") from exc
-    raise ReaderError(path, "no XML element found in the first 64 KiB")
+    except etree.XMLSyntaxError as exc:  # events before the error are still there
+        error = exc
+    for _, el in parser.read_events():
+        return el.tag, list(el.nsmap.values())
+    if error is not None:
+        line = error.lineno if error.lineno is not None else "?"
+        raise ReaderError(path, f"not well-formed XML at line {line}: {error.msg}") from error
+    return None, []
+
+
+def _check_root(path: Path, tag: str) -> None:
+    if LN[tag] != "CityModel":
+        raise ReaderError(path, f"root element is {LN[tag]}, expected a CityGML CityModel")
 
 
 class _Reader:
@@ -98,7 +111,7 @@ class _Reader:
         self.b = builder
         self.tags = tags
         self.full = False  # the current member needs the full geometry walk
-        self.store = PolygonStore(tags.ring)
+        self.store = PolygonStore(tags.ring, tags.ids)
         self.app = Appearances(builder, path.resolve().parent)
         self.implicit = Implicit(self.store)
         self.refs: list[tuple[str, int, bool]] = []  # (href, semantic, from a surface)
@@ -211,7 +224,7 @@ class _Reader:
     def surface(self, el: Any, idx: int, name: str) -> None:
         """A thematic surface (with openings / filling surfaces / nested boundaries)."""
         self.surface_counts[name] += 1
-        sem = semantic_code(SURFACES[name])
+        sem = SURFACE_CODE[name]
         for prop in el:
             tag = prop.tag
             if not isinstance(tag, str):
@@ -352,26 +365,30 @@ def read_citygml(
     """
     p = Path(path)
     root_tag, nss = _root_of(p)
-    if LN[root_tag] != "CityModel":
-        raise ReaderError(p, f"root element is {LN[root_tag]}, expected a CityGML CityModel")
-    version = citygml_version([root_tag.partition("}")[0][1:]] + nss)
+    if root_tag is not None:
+        _check_root(p, root_tag)
+        nss = [root_tag.partition("}")[0][1:], *nss]
+    version = citygml_version(nss)
     b = CityModelBuilder(str(p), "CityGML", version)
     r = _Reader(p, b, FileTags(file_gml_namespaces(nss)))
-    if version == "":
-        b.report.warn("unknown-version", "no CityGML namespace found; reading by element names")
-
     try:
         src = open_input(p, progress, cancel)
     except ReaderError:
         raise
     xml_error: str | None = None
+    gc_was_on = gc.isenabled()
+    gc.disable()  # millions of short-lived proxies, no cycles: the collector only costs time
     with src:
         context = etree.iterparse(src, events=("end",), tag=_MEMBERS, **_PARSER_OPTS)
         try:
             for _, m in context:
-                if r.srs is None and r.members == 0:
+                if r.members == 0:
                     root = m.getparent()
-                    if root is not None:
+                    if root_tag is None:
+                        _check_root(p, root.tag if root is not None else m.tag)
+                        if root is not None:
+                            b.version = citygml_version([root.tag.partition("}")[0][1:], *root.nsmap.values()])
+                    if root is not None and r.srs is None:
                         hit = None
                         for c in root:
                             if LN[c.tag] == "boundedBy":
@@ -390,12 +407,20 @@ def read_citygml(
             xml_error = f"line {line}: {exc.msg}"
         except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
             xml_error = f"file ends early or is damaged: {exc}"
+        else:
+            if root_tag is None and r.members == 0 and context.root is not None:
+                _check_root(p, context.root.tag)
+        finally:
+            if gc_was_on:
+                gc.enable()
     if xml_error is not None:
         if len(b.objects) == 0 and len(r.store) == 0:
             raise ReaderError(p, f"not well-formed XML at {xml_error}" if xml_error.startswith("line")
                               else xml_error)
         b.report.warn("xml-error", xml_error)
 
+    if not b.version:
+        b.report.warn("unknown-version", "no CityGML namespace found; read by element names")
     _set_crs(b, r.srs, crs)
     r.implicit.finish(b.report)
     resolved, unresolved = r.resolve_refs()
@@ -413,7 +438,7 @@ def read_citygml(
     _add_to_builder(b, a)
     b.metadata.update(
         {
-            "citygml_version": version,
+            "citygml_version": b.version,
             "surface_counts": dict(sorted(r.surface_counts.items())),
             "ignored_curves_points": r.curves,
             "xlinks": {"resolved": resolved, "unresolved": unresolved},
