@@ -202,7 +202,7 @@ def _header_georef(
     used = False
     crs = user_crs
     if georef is None and h_origin is not None and np.isfinite(h_origin).all():
-        georef, used = h_origin, True
+        georef, used = [float(x) for x in h_origin], True
     if crs is None and h_crs and (used or georef is None):
         try:
             crs = crsmod.parse_crs(h_crs)
@@ -341,20 +341,20 @@ def _obj_materials(
     texs = np.full(len(obj.mtl_names), -1, np.int64)
     tex_index: dict[str, int] = {}
     for k, name in enumerate(obj.mtl_names):
-        m = found.get(name)
-        if m is None:
+        mtl = found.get(name)
+        if mtl is None:
             if obj.mtllibs:
                 builder.report.warn("missing-material", f"material '{name}' not in the MTL file(s)")
             mats[k] = builder.add_material({"name": name})
             continue
-        entry: dict[str, Any] = {"name": name, "transparency": round(1.0 - m.d, 6)}
-        if m.kd is not None:
-            entry["diffuseColor"] = list(m.kd)
-        if m.map_kd:
-            if m.map_kd not in tex_index:
-                img = (p.parent / m.map_kd).resolve()
-                tex_index[m.map_kd] = builder.add_texture(str(img), img.is_file())
-            texs[k] = tex_index[m.map_kd]
+        entry: dict[str, Any] = {"name": name, "transparency": round(1.0 - mtl.d, 6)}
+        if mtl.kd is not None:
+            entry["diffuseColor"] = list(mtl.kd)
+        if mtl.map_kd:
+            if mtl.map_kd not in tex_index:
+                img = (p.parent / mtl.map_kd).resolve()
+                tex_index[mtl.map_kd] = builder.add_texture(str(img), img.is_file())
+            texs[k] = tex_index[mtl.map_kd]
             entry["texture"] = int(texs[k])
         mats[k] = builder.add_material(entry)
     return mats, texs
@@ -378,7 +378,7 @@ def _read_trimesh(
     file_type = suffix.lstrip(".")
     resolver = trimesh.resolvers.FilePathResolver(str(p.parent)) if suffix == ".gltf" else None
     try:
-        scene = trimesh.load(
+        scene: Any = trimesh.load(
             io.BytesIO(data), file_type=file_type, force="scene", process=False, resolver=resolver
         )
     except Cancelled:
@@ -406,8 +406,8 @@ def _read_trimesh(
     def object_for(name: str, extras: dict[str, Any]) -> int:
         if name not in obj_index:
             attrs = {k: v for k, v in extras.items() if k not in ("object_ids", "object_types", "id", "type")}
-            typ = extras.get("type") if isinstance(extras.get("type"), str) else OBJECT_TYPE
-            obj_index[name] = builder.add_object(name, typ, attrs)
+            typ = extras.get("type")
+            obj_index[name] = builder.add_object(name, typ if isinstance(typ, str) else OBJECT_TYPE, attrs)
         return obj_index[name]
 
     chunks_v: list[NDArray[np.float64]] = []
@@ -447,10 +447,11 @@ def _read_trimesh(
         extras = gnodes.get(owner, {}).get("extras")
         extras = extras if isinstance(extras, dict) else {}
         feat = getattr(geom, "vertex_attributes", {}).get("_FEATURE_ID_0")
-        ids = extras.get("object_ids")
+        ids: Any = extras.get("object_ids")
         if feat is not None and isinstance(ids, list) and len(np.asarray(feat)) == len(v):
             fid = np.asarray(feat).reshape(len(v), -1)[:, 0].astype(np.int64)[f[:, 0]]
-            types = extras.get("object_types") if isinstance(extras.get("object_types"), list) else []
+            types: Any = extras.get("object_types")
+            types = types if isinstance(types, list) else []
             good = (fid >= 0) & (fid < len(ids))
             fid = np.where(good, fid, -1)
             lookup = np.full(len(ids) + 1, -1, np.int64)

@@ -214,8 +214,8 @@ def parse_obj(data: bytes) -> ObjData:
     mtls: list[tuple[int, str]] = []
     mtllibs: list[str] = []
     for i in state_ln.tolist():
-        line = lines[i].decode("utf-8", "replace").strip()
-        key, _, rest = line.partition(" ")
+        text = lines[i].decode("utf-8", "replace").strip()
+        key, _, rest = text.partition(" ")
         if "\t" in key:
             key, _, rest2 = key.partition("\t")
             rest = f"{rest2} {rest}".strip()

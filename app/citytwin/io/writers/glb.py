@@ -172,8 +172,8 @@ def write_glb(
     nodes: list[dict[str, Any]] = []
     if per_object:
         prim_obj = sel.obj[t_start] if n_prim else np.zeros(0, np.int64)
-        first = np.flatnonzero(np.r_[True, prim_obj[1:] != prim_obj[:-1]]) if n_prim else []
-        edges = list(first) + [n_prim]
+        first = np.flatnonzero(np.r_[True, prim_obj[1:] != prim_obj[:-1]]) if n_prim else np.zeros(0, np.int64)
+        edges = first.tolist() + [n_prim]
         for a, b in zip(edges[:-1], edges[1:]):
             o = int(prim_obj[a])
             name = clean_name(ids[o], f"object-{o}")

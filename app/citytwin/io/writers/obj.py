@@ -50,9 +50,10 @@ def write_obj(
     # textured triangles (texture index and finite uv on all corners) keep their texture
     tex = np.full(n, -1, np.int64)
     uv = None
-    if model.polygons.uv is not None and model.textures and n:
+    tri_uv = model.tri_uv
+    if tri_uv is not None and model.textures and n:
         tex = model.polygons.texture[model.tri_poly[sel.index]].astype(np.int64)
-        uv = model.tri_uv[sel.index]
+        uv = tri_uv[sel.index]
         tex = np.where((tex >= 0) & np.isfinite(uv).all(axis=(1, 2)), tex, -1)
     # one material per semantic class, and per (class, texture) for textured triangles
     mat_key = np.where(tex >= 0, (tex + 1) * 256 + sel.semantic, sel.semantic)
