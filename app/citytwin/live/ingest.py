@@ -193,9 +193,13 @@ class Ingest:
     def _queue(self, r: Reading, topic: str, now: float) -> None:
         if r.time > now + self.max_future:
             raise Rejected(P.FUTURE_TIME, str(r.time))
+        i = self._ids.get(r.datastream)
+        if i is None and not self.auto_register:
+            raise Rejected(P.UNKNOWN_DATASTREAM, r.datastream[:80])
         if self.pending >= self.max_pending:
             raise Rejected(P.QUEUE_FULL)
-        i = self._index(r, topic)
+        if i is None:
+            i = self._index(r, topic)
         with self._lock:
             self._qi.append(i)
             self._qt.append(r.time)

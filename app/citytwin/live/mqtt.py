@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 class ConnectionState(enum.Enum):
-    """What the viewer's status bar shows for a feed."""
+    """What the viewer's status bar shows for a feed (CONNECTED: subscriptions acknowledged)."""
 
     STOPPED = "stopped"
     CONNECTING = "connecting"
@@ -136,6 +136,7 @@ class MqttFeed:
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
         c.on_connect_fail = self._on_connect_fail
+        c.on_subscribe = self._on_subscribe
         self.client = c
 
     # ---------------------------------------------------------------- state
@@ -189,11 +190,20 @@ class MqttFeed:
             return
         self.session_present = bool(flags.session_present)
         self.diag.event("connect")
-        # resubscribe every time: harmless with a present session, needed without one
+        # resubscribe every time: harmless with a present session, needed without one;
+        # the feed counts as connected once the broker acknowledged the subscriptions
         client.subscribe([(t, self.config.qos) for t in self.config.topics])
-        self._set_state(ConnectionState.CONNECTED)
         log.info("connected to %s:%s (session present: %s)", self.broker.host, self.broker.port,
                  self.session_present)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
+                      reason_codes: list[mqtt.ReasonCode], properties: Properties | None) -> None:
+        bad = [str(rc) for rc in reason_codes if rc.is_failure]
+        if bad:
+            self.diag.event("subscribe_failed", f"subscription refused: {', '.join(bad)}")
+            log.warning("broker refused subscriptions: %s", ", ".join(bad))
+        if self._state != ConnectionState.STOPPED:
+            self._set_state(ConnectionState.CONNECTED)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
         if self._state != ConnectionState.STOPPED:

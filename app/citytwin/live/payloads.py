@@ -13,6 +13,7 @@ Nothing here touches the network, threads or the layer; it runs in the network t
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
@@ -100,8 +101,13 @@ def loads(payload: bytes | str, max_bytes: int) -> Any:
         raise Rejected(OVERSIZE, f"{len(payload)} bytes > {max_bytes}")
     try:
         return orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:  # also NaN/Infinity literals, which JSON forbids
-        raise Rejected(MALFORMED_JSON, str(exc)[:80]) from None
+    except orjson.JSONDecodeError as exc:
+        # NaN/Infinity literals and overflowing numbers are not JSON, but common enough to
+        # be told apart: the stdlib decoder reads them as floats, refused later as non-finite
+        try:
+            return json.loads(payload)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise Rejected(MALFORMED_JSON, str(exc)[:80]) from None
 
 
 def compile_path(path: str) -> tuple[str | int, ...]:

@@ -373,14 +373,14 @@ def building_anchors(model: Any) -> Callable[[Sequence[str]], NDArray[np.float64
     """
 
     def resolve(ids: Sequence[str]) -> NDArray[np.float64]:
-        boxes = model.object_bboxes()  # (O, 2, 3) in scene coordinates (origin subtracted)
+        boxes = model.object_bboxes()  # (O, 2, 3) world coordinates
         out = np.full((len(ids), 3), np.nan)
         for k, bid in enumerate(ids):
             i = model.objects.index.get(bid)
             if i is not None:
                 lo, hi = boxes[i]
                 out[k] = ((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, hi[2])
-        return out + np.asarray(model.origin, dtype=np.float64)
+        return out
 
     return resolve
 

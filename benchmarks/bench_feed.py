@@ -1,0 +1,202 @@
+"""Live feed throughput through a real mosquitto broker on loopback.
+
+Compares, in the same run and against the same broker:
+
+- ``raw``: a bare paho subscriber whose ``on_message`` only counts (the baseline);
+- ``citytwin``: :class:`~citytwin.live.mqtt.MqttFeed` → :class:`~citytwin.live.ingest.Ingest`
+  (parse SensorThings Observation JSON, id → index, checks, queue) with the GUI-side
+  ``drain()`` called at 60 Hz in the main thread, applying one vectorised update per
+  frame to a :class:`~citytwin.model.sensors.SensorLayer` of 5,000 datastreams.
+
+A separate publisher process sends ``--messages`` SensorThings Observations (QoS 0)
+round-robin over ``v1.1/Datastreams(<i>)/Observations``. Rate = messages received
+/ (last arrival − first arrival). Every message must be accounted for:
+``received == published`` and ``applied + rejected == received``.
+
+Run::
+
+    .venv/bin/python benchmarks/bench_feed.py [--messages 200000] [--sensors 5000] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import orjson
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from citytwin.live.broker import LocalBroker
+from citytwin.live.ingest import Ingest
+from citytwin.live.mqtt import ConnectionState, MqttConfig, MqttFeed
+from citytwin.model.sensors import Datastream, Location, ObservedProperty, SensorLayer
+
+
+def _payloads(n: int, sensors: int) -> list[tuple[str, bytes]]:
+    base = time.time() - n - 10  # strictly increasing per datastream, never in the future
+    out = []
+    for k in range(n):
+        t = datetime.fromtimestamp(base + k, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        out.append((f"v1.1/Datastreams({k % sensors})/Observations",
+                    orjson.dumps({"phenomenonTime": t, "result": round(20 + (k % 97) * 0.5, 1)})))
+    return out
+
+
+def _publish(port: int, n: int, sensors: int, go: Any, done: Any) -> None:
+    msgs = _payloads(n, sensors)
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{time.time_ns()}")
+    c.max_queued_messages_set(0)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    go.wait()
+    for topic, payload in msgs:
+        c.publish(topic, payload, qos=0)
+    # let paho flush its out-queue before disconnecting
+    while c.want_write():
+        time.sleep(0.01)
+    time.sleep(0.2)
+    c.disconnect()
+    c.loop_stop()
+    done.set()
+
+
+class _Arrivals:
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.count = 0
+        self.first = 0.0
+        self.last = 0.0
+        self.all_in = threading.Event()
+
+    def hit(self) -> None:
+        now = time.perf_counter()
+        if self.count == 0:
+            self.first = now
+        self.count += 1
+        self.last = now
+        if self.count >= self.n:
+            self.all_in.set()
+
+
+def _run_publisher(port: int, n: int, sensors: int, arrivals: _Arrivals, idle: float,
+                   frame: Any = None) -> float:
+    ctx = mp.get_context("spawn")
+    go, done = ctx.Event(), ctx.Event()
+    p = ctx.Process(target=_publish, args=(port, n, sensors, go, done), daemon=True)
+    p.start()
+    time.sleep(1.0)  # publisher builds its payloads and connects
+    go.set()
+    last_seen, last_change = -1, time.monotonic()
+    while not arrivals.all_in.is_set():
+        if frame is not None:
+            frame()
+        time.sleep(1 / 60)
+        if arrivals.count != last_seen:
+            last_seen, last_change = arrivals.count, time.monotonic()
+        elif done.is_set() and time.monotonic() - last_change > idle:
+            break
+    if frame is not None:
+        frame()
+    p.join(timeout=30)
+    span = arrivals.last - arrivals.first
+    return arrivals.count / span if span > 0 else float("nan")
+
+
+def bench_raw(port: int, n: int, sensors: int, idle: float) -> dict[str, Any]:
+    arrivals = _Arrivals(n)
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-raw-{time.time_ns()}")
+    c.on_message = lambda client, userdata, msg: arrivals.hit()
+    subscribed = threading.Event()
+    c.on_subscribe = lambda *a: subscribed.set()
+    c.on_connect = lambda client, *a: client.subscribe("v1.1/#", qos=0)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    subscribed.wait(10)
+    rate = _run_publisher(port, n, sensors, arrivals, idle)
+    c.disconnect()
+    c.loop_stop()
+    return {"received": arrivals.count, "rate": rate}
+
+
+def bench_citytwin(port: int, n: int, sensors: int, idle: float) -> dict[str, Any]:
+    layer = SensorLayer(capacity=64)
+    rng = np.random.default_rng(0)
+    lon = 6.0 + rng.random(sensors) * 0.1
+    lat = 51.0 + rng.random(sensors) * 0.1
+    layer.add_datastreams(Datastream(id=str(i), name=f"sensor {i}", observed_property=ObservedProperty("no2"),
+                                     location=Location(lon=float(lon[i]), lat=float(lat[i])))
+                          for i in range(sensors))
+    ingest = Ingest(layer)
+    arrivals = _Arrivals(n)
+    deliver = ingest.on_message
+
+    def on_message(topic: str, payload: bytes) -> None:
+        deliver(topic, payload)
+        arrivals.hit()
+
+    feed = MqttFeed(MqttConfig(f"mqtt://127.0.0.1:{port}", topics=["v1.1/#"], qos=0, persistent=False),
+                    on_message, ingest.diag)
+    feed.start()
+    if not feed.wait_for(ConnectionState.CONNECTED, 10):
+        raise SystemExit("citytwin feed did not connect")
+    time.sleep(0.3)  # SUBACK
+    frames = {"n": 0, "max_batch": 0, "drain_s": 0.0}
+
+    def frame() -> None:
+        t0 = time.perf_counter()
+        up = ingest.drain()
+        frames["drain_s"] += time.perf_counter() - t0
+        frames["n"] += 1
+        frames["max_batch"] = max(frames["max_batch"], up.stored + up.out_of_order + up.unknown)
+
+    rate = _run_publisher(port, n, sensors, arrivals, idle, frame)
+    feed.stop()
+    ingest.drain()
+    d = ingest.diag.snapshot()
+    return {"received": d["received"], "rate": rate, "parsed": d["parsed"], "applied": d["applied"],
+            "rejected": d["rejected"], "accounted": ingest.diag.accounted(ingest.pending),
+            "datastreams": len(layer), "frames": frames["n"], "max_batch": frames["max_batch"],
+            "drain_ms_per_frame": 1000 * frames["drain_s"] / max(frames["n"], 1),
+            "history_mb": layer.history.nbytes / 1e6}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--messages", type=int, default=200_000)
+    ap.add_argument("--sensors", type=int, default=5000)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--idle", type=float, default=3.0, help="seconds without arrivals that end a run")
+    a = ap.parse_args(argv)
+    print(f"command: {' '.join([sys.executable, *sys.argv])}")
+    ok = True
+    with LocalBroker() as broker:
+        print(f"broker: mosquitto on 127.0.0.1:{broker.port}; {a.messages} messages/run, "
+              f"{a.sensors} sensors, QoS 0")
+        raws, cts = [], []
+        for r in range(a.rounds):
+            raw = bench_raw(broker.port, a.messages, a.sensors, a.idle)
+            raws.append(raw["rate"])
+            print(f"round {r + 1} raw paho:  {raw['received']:>8} received  {raw['rate']:>9.0f} msg/s")
+            ct = bench_citytwin(broker.port, a.messages, a.sensors, a.idle)
+            cts.append(ct["rate"])
+            print(f"round {r + 1} citytwin:  {ct['received']:>8} received  {ct['rate']:>9.0f} msg/s  "
+                  f"parsed {ct['parsed']}  applied {ct['applied']}  rejected {ct['rejected']}  "
+                  f"accounted {ct['accounted']}  datastreams {ct['datastreams']}  frames {ct['frames']}  "
+                  f"max batch {ct['max_batch']}  drain {ct['drain_ms_per_frame']:.2f} ms/frame  "
+                  f"history {ct['history_mb']:.1f} MB")
+            ok &= ct["received"] == a.messages and ct["accounted"] and ct["applied"] == a.messages
+        raw_best, ct_best = max(raws), max(cts)
+        print(f"best raw {raw_best:.0f} msg/s, best citytwin {ct_best:.0f} msg/s: "
+              f"{100 * ct_best / raw_best:.0f} % of raw (goal >= 50 %); every message accounted: {ok}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
