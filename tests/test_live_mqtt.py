@@ -17,8 +17,9 @@ from citytwin.live.payloads import PayloadParser, PlainMapping
 from citytwin.model.sensors import Datastream, ObservedProperty, SensorLayer, Threshold
 
 mqtt = pytest.importorskip("paho.mqtt.client")
-from citytwin.live.mqtt import ConnectionState, MqttConfig, MqttFeed  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
+
+from citytwin.live.mqtt import ConnectionState, MqttConfig, MqttFeed  # noqa: E402
 
 pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="mosquitto is not installed")
 
