@@ -138,3 +138,20 @@ def test_styling_shapes(name: str) -> None:
     t = _table()
     st = color_by_attribute(t, name)
     assert st.rgba.shape == (len(t), 4) and st.rgba.dtype == np.uint8 and (st.rgba[:, 3] == 255).all()
+
+
+def test_auto_types_colour_buildings_only() -> None:
+    t = _table()
+    t.attributes[5]["function"] = "main road"  # roads have a function too
+    st = color_by_attribute(t, "function")
+    assert "Road" in st.context_types and [e.label for e in st.legend] == ["residential", "office", "no value"]
+    assert not st.has_value[5]
+    every = color_by_attribute(t, "function", types=None)
+    assert every.has_value[5] and "main road" in [e.label for e in every.legend]
+    roads = color_by_attribute(t, "function", types=["Road"])
+    assert roads.has_value.tolist() == [False, False, False, False, False, True]
+    # a dataset without buildings: every type
+    only = ObjectTable()
+    only.add("r", "Road", {"function": "x"})
+    only.add("r2", "Road", {"function": "y"})
+    assert color_by_attribute(only, "function").has_value.all()

@@ -98,9 +98,11 @@ def test_color_by_changes_the_building(view: SceneView, demo, tower) -> None:
     assert np.abs(after - before).sum() > 60, (before, after)
     assert after[1] > after[2]  # the tallest building is at the yellow end of viridis
     vis.set_color_mode("function")
+    assert view.show_legend() and view.legend is not None
     cat = _probe(view.screenshot(), x, y)
     assert np.abs(cat - after).sum() > 30
     vis.set_color_mode("semantic")
+    assert not view.show_legend()
     assert np.abs(_probe(view.screenshot(), x, y) - before).sum() < 6
 
 

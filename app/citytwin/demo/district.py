@@ -470,13 +470,13 @@ class _Gen:
         h = r.u(9.0, 18.0)
         conifer = species == "Picea abies"
         crown_r = r.u(2.0, 3.0) if conifer else r.u(2.8, 5.0)
-        trunk_top = z + (1.8 if conifer else h * 0.35)
+        trunk_top = z + (1.8 if conifer else h * 0.28)
         t = 0.25 + h / 60.0
         faces = sh.box(x - t, y - t, x + t, y + t, z, trunk_top + 0.3)
         if conifer:
             faces += sh.cone(x, y, trunk_top, z + h, crown_r, 8)
         else:  # a bicone: inverted cone below, cone above the widest ring
-            mid = trunk_top + (z + h - trunk_top) * 0.45
+            mid = trunk_top + (z + h - trunk_top) * 0.32
             lower = sh.cone(x, y, mid, trunk_top, crown_r, 8)[1:]
             lower = [list(reversed(f)) for f in lower]
             faces += lower + sh.cone(x, y, mid, z + h, crown_r, 8)[1:]

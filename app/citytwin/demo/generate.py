@@ -77,9 +77,9 @@ def demo_scene(city_path: str | Path, seed: int = 7) -> SceneFile:
     views = [
         View("Overview", overview),
         View("Top", _look(pool, centre, 0.0, 90.0, 1400.0)),
-        View("Rathaus", _look(pool, (th[0], th[1] + 20.0, th[2] + 8.0), 200.0, 22.0, 190.0)),
-        View("Stadtpark", _look(pool, pond, 160.0, 30.0, 170.0)),
-        View("St. Marien", _look(pool, (church[0] + 10.0, church[1], church[2] - 25.0), 250.0, 18.0, 160.0)),
+        View("Rathaus", _look(pool, (th[0], th[1] + 24.0, th[2] + 6.0), 195.0, 32.0, 230.0)),
+        View("Stadtpark", _look(pool, pond, 165.0, 34.0, 210.0)),
+        View("St. Marien", _look(pool, (church[0] + 12.0, church[1], church[2] - 28.0), 215.0, 30.0, 240.0)),
     ]
     return SceneFile(
         version=1,

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .semantics import SEMANTICS
+from .semantics import SEMANTICS, semantic_code
+
+_BUILDING = SEMANTICS.index("Building")
 
 __all__ = [
     "FLAT_ROOF_RGB",
@@ -35,7 +38,7 @@ __all__ = [
 
 NEUTRAL_RGB = (184, 184, 180)
 HIGHLIGHT_RGB = (255, 196, 0)
-FLAT_ROOF_RGB = (138, 128, 120)  # roofs that face straight up: bitumen/gravel grey-brown
+FLAT_ROOF_RGB = (122, 116, 112)  # roofs that face straight up: bitumen/gravel grey-brown
 
 
 def _hex(h: str) -> tuple[int, int, int]:
@@ -46,7 +49,7 @@ def _hex(h: str) -> tuple[int, int, int]:
 _SEMANTIC_HEX: dict[str, str] = {
     "Unknown": "#c9c6c0",
     "RoofSurface": "#b5533c",  # terracotta
-    "WallSurface": "#e8e2d6",  # light warm grey
+    "WallSurface": "#f0ebe1",  # light warm grey
     "GroundSurface": "#4a4a48",  # dark grey
     "ClosureSurface": "#d8d8e0",
     "OuterCeilingSurface": "#d9d2c4",
@@ -177,9 +180,9 @@ def _as_float(v: Any) -> float | None:
 
 
 def _nice(v: float) -> str:
-    if abs(v) >= 1000 and float(v).is_integer():
+    if abs(v) >= 1000:
         return f"{v:.0f}"
-    return f"{v:.4g}"
+    return f"{v:.3g}"
 
 
 def semantic_styling(n_objects: int) -> Styling:
@@ -194,6 +197,7 @@ def color_by_attribute(
     value_range: tuple[float, float] | None = None,
     max_categories: int = 10,
     numeric: bool | None = None,
+    types: Iterable[str] | str | None = "auto",
 ) -> Styling:
     """Colour objects by attribute ``name``.
 
@@ -216,6 +220,10 @@ def color_by_attribute(
         Categories that get their own colour.
     numeric
         Force numeric (True) or categorical (False) treatment.
+    types
+        Object types to colour; the others stay in their semantic colours as
+        context. ``"auto"`` (default): building-like types (Building, BuildingPart,
+        ...) when any of them carries the attribute, else every type. None: all.
 
     Returns
     -------
@@ -224,6 +232,14 @@ def color_by_attribute(
     n = len(objects)
     vals = attribute_values(objects, name)
     present = np.array([v is not None and v != "" for v in vals], dtype=bool)
+    if types == "auto":
+        building = {t for t in set(objects.types) if semantic_code(t) == _BUILDING}
+        has = {t for t, p in zip(objects.types, present) if p}
+        types = building if building & has else None
+    if types is not None:
+        keep = set([types] if isinstance(types, str) else types)
+        present &= np.array([t in keep for t in objects.types], dtype=bool)
+        vals = [v if p else None for v, p in zip(vals, present)]
     types_with = {t for t, p in zip(objects.types, present) if p}
     context = frozenset(set(objects.types) - types_with)
     rgba = np.zeros((n, 4), np.uint8)

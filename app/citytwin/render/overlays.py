@@ -19,7 +19,7 @@ from vtkmodules.vtkRenderingCore import (
     vtkTextActor,
 )
 
-__all__ = ["MapOverlays", "nice_length"]
+__all__ = ["Legend", "MapOverlays", "nice_length"]
 
 
 def nice_length(max_metres: float) -> float:
@@ -168,3 +168,64 @@ class MapOverlays:
         self.renderer.RemoveObserver(self._tag)
         for a in self._actors:
             self.renderer.RemoveViewProp(a)
+
+
+class Legend:
+    """A legend box in the upper left: a title and one colour swatch per entry (dark text on light)."""
+
+    def __init__(self, renderer: vtkRenderer) -> None:
+        self.renderer = renderer
+        self.box, self._box_pd = _poly_actor((1.0, 1.0, 1.0), 0.82)
+        self._swatches: list[tuple[vtkActor2D, vtkPolyData]] = []
+        self._texts: list[vtkTextActor] = []
+        self.title = _text(15)
+        self.title.GetTextProperty().SetJustificationToLeft()
+        renderer.AddViewProp(self.box)
+        renderer.AddViewProp(self.title)
+
+    def set_entries(self, title: str, entries: list[tuple[str, tuple[int, int, int]]]) -> None:
+        """Show ``entries`` (label, RGB 0-255) under ``title``; an empty list hides the legend."""
+        for a, _ in self._swatches:
+            self.renderer.RemoveViewProp(a)
+        for t in self._texts:
+            self.renderer.RemoveViewProp(t)
+        self._swatches, self._texts = [], []
+        self._title_text = title
+        self._entries = entries
+        for _label, rgb in entries:
+            a, pd = _poly_actor(tuple(c / 255.0 for c in rgb))
+            self.renderer.AddViewProp(a)
+            self._swatches.append((a, pd))
+            t = _text(13, bold=False)
+            t.GetTextProperty().SetJustificationToLeft()
+            self.renderer.AddViewProp(t)
+            self._texts.append(t)
+        visible = bool(entries)
+        self.box.SetVisibility(visible)
+        self.title.SetVisibility(visible)
+        self.update()
+
+    def update(self) -> None:
+        if not getattr(self, "_entries", None):
+            return
+        w, h = self.renderer.GetSize()
+        line, pad = 20.0, 10.0
+        n = len(self._entries)
+        width = 40.0 + 7.5 * max(len(self._title_text), *(len(lbl) for lbl, _ in self._entries))
+        height = pad * 2 + line * (n + 1)
+        x0, y1 = 16.0, h - 16.0
+        y0 = y1 - height
+        _set_polys(self._box_pd, [(x0, y0), (x0 + width, y0), (x0 + width, y1), (x0, y1)], [[0, 1, 2, 3]])
+        self.title.SetInput(self._title_text)
+        self.title.SetPosition(x0 + pad, y1 - pad - line / 2)
+        for k, ((label, _), (_, pd), t) in enumerate(zip(self._entries, self._swatches, self._texts)):
+            cy = y1 - pad - line * (k + 1.5)
+            _set_polys(pd, [(x0 + pad, cy - 6), (x0 + pad + 16, cy - 6), (x0 + pad + 16, cy + 6), (x0 + pad, cy + 6)],
+                       [[0, 1, 2, 3]])
+            t.SetInput(label)
+            t.SetPosition(x0 + pad + 24, cy)
+
+    def remove(self) -> None:
+        self.set_entries("", [])
+        self.renderer.RemoveViewProp(self.box)
+        self.renderer.RemoveViewProp(self.title)

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from ..model.city import CityModel
 from ..model.scenefile import Camera as SceneCamera
 from ..model.scenefile import View
-from .overlays import MapOverlays
+from .overlays import Legend, MapOverlays
 from .visual import Callbacks, PickResult, VtkCityVisual, display_ray
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,7 @@ class SceneView:
         plotter.set_background(SKY_BOTTOM, top=SKY_TOP)
         self._setup_lights()
         self.overlays = MapOverlays(self.renderer) if overlays else None
+        self.legend: Legend | None = None
 
     # ------------------------------------------------------------ setup
     def _setup_lights(self) -> None:
@@ -90,7 +91,7 @@ class SceneView:
         fill.positional = False
         fill.position = tuple(camera_direction(40.0, 35.0))
         fill.focal_point = (0.0, 0.0, 0.0)
-        head = pv.Light(light_type="headlight", intensity=0.18)
+        head = pv.Light(light_type="headlight", intensity=0.22)
         for light in (sun, fill, head):
             p.add_light(light)
         self.renderer.SetTwoSidedLighting(True)
@@ -179,14 +180,15 @@ class SceneView:
             self._request()
             return
         b = self.bounds() if bounds is None else np.asarray(bounds, dtype=np.float64)
+        pts = self._frame_points(b if bounds is not None else None)
         name = view.lower()
         if name in ("top", "plan"):
             self._frame_top(b)
         elif name in ("iso", "overview", "south-west", "sw"):
-            self._frame(b, camera_direction(225.0, 35.0))
+            self._frame(pts, camera_direction(225.0, 35.0))
         elif name in ("north", "south", "east", "west"):
             az = {"north": 0.0, "east": 90.0, "south": 180.0, "west": 270.0}[name]
-            self._frame(b, camera_direction(az, 25.0))
+            self._frame(pts, camera_direction(az, 25.0))
         else:
             raise ValueError(f"unknown view {view!r} (iso, top, north, south, east, west or a saved view)")
         self._request()
@@ -195,7 +197,18 @@ class SceneView:
         w, h = self.plotter.window_size
         return max(w, 1) / max(h, 1)
 
-    def _frame(self, b: NDArray[np.float64], direction: NDArray[np.float64], margin: float = 1.04) -> None:
+    def _frame_points(self, bounds: NDArray[np.float64] | None) -> NDArray[np.float64]:
+        """Points to fit in the view: the drawn vertices (sampled), or the corners of ``bounds``."""
+        if bounds is None:
+            pts = [v.sample_points() for v in self.visuals if v.visible and v.n_cells]
+            if pts:
+                return np.concatenate(pts)
+            bounds = self.bounds()
+        b = bounds
+        return np.array([[x, y, z] for x in b[0:2] for y in b[2:4] for z in b[4:6]], dtype=np.float64)
+
+    def _frame(self, points: NDArray[np.float64], direction: NDArray[np.float64], margin: float = 1.04) -> None:
+        """Perspective camera from ``direction`` that just fits ``points`` (scene coordinates)."""
         cam = self.renderer.GetActiveCamera()
         cam.SetParallelProjection(False)
         view_angle = 30.0
@@ -205,20 +218,23 @@ class SceneView:
         right = np.cross(-d, up0)
         right /= np.linalg.norm(right)
         up = np.cross(right, -d)
-        centre = np.array([(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2])
-        corners = np.array([[x, y, z] for x in b[0:2] for y in b[2:4] for z in b[4:6]]) - centre
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        centre = (lo + hi) / 2.0
+        corners = points - centre
         tv = math.tan(math.radians(view_angle) / 2)
         th = tv * self._aspect()
-        # solve the distance, then shift the focal point along "up" so the projected
-        # box is centred vertically (a few fixed-point steps)
+        # solve the distance, then shift the focal point across the view so the
+        # projected points are centred (a few fixed-point steps)
         xs, ys, zs = corners @ right, corners @ up, corners @ d
-        shift, dist = 0.0, 1.0
-        for _ in range(5):
-            y = ys - shift
-            dist = float(max((zs + np.abs(xs) / th).max(), (zs + np.abs(y) / tv).max())) * margin
-            py = y / np.maximum(dist - zs, 1e-6)
-            shift += float(py.max() + py.min()) / 2 * dist * 0.9
-        centre = centre + up * shift
+        sx, sy, dist = 0.0, 0.0, 1.0
+        for _ in range(6):
+            x, y = xs - sx, ys - sy
+            dist = float(max((zs + np.abs(x) / th).max(), (zs + np.abs(y) / tv).max())) * margin
+            depth = np.maximum(dist - zs, 1e-6)
+            px, py = x / depth, y / depth
+            sx += float(px.max() + px.min()) / 2 * dist * 0.9
+            sy += float(py.max() + py.min()) / 2 * dist * 0.9
+        centre = centre + right * sx + up * sy
         cam.SetFocalPoint(*centre)
         cam.SetPosition(*(centre + d * dist))
         cam.SetViewUp(*up)
@@ -255,6 +271,22 @@ class SceneView:
         self._reset_clipping()
         self._request()
 
+    # ------------------------------------------------------------ legend
+    def show_legend(self, vis: VtkCityVisual | None = None, max_entries: int = 12) -> bool:
+        """Draw the legend of ``vis`` (default: the first visual) in the upper left; False if none."""
+        vis = vis or (self.visuals[0] if self.visuals else None)
+        if vis is None or vis.styling.kind == "semantic":
+            if self.legend is not None:
+                self.legend.set_entries("", [])
+            return False
+        if self.legend is None:
+            self.legend = Legend(self.renderer)
+        entries = [(e.label, (int(e.rgba[0]), int(e.rgba[1]), int(e.rgba[2])))
+                   for e in vis.styling.legend[:max_entries]]
+        self.legend.set_entries(vis.styling.mode, entries)
+        self._request()
+        return True
+
     # ------------------------------------------------------------ picking
     def pick(self, x: float, y: float) -> tuple[VtkCityVisual, PickResult] | None:
         """Nearest visible object under display pixel ``(x, y)`` (origin bottom-left)."""
@@ -287,6 +319,9 @@ class SceneView:
         if self.overlays is not None:
             self.overlays.remove()
             self.overlays = None
+        if self.legend is not None:
+            self.legend.remove()
+            self.legend = None
         self.render_requested = Callbacks()
         if self._own_plotter:
             self.plotter.close()

@@ -28,6 +28,7 @@ def render_to_image(
     scene: SceneFile | None = None,
     multi_samples: int = 0,
     overlays: bool = True,
+    legend: bool = True,
 ) -> Path:
     """Render models off-screen to ``out_png``.
 
@@ -53,6 +54,8 @@ def render_to_image(
         MSAA samples (0 = off, the default: much faster with software GL).
     overlays
         Draw the north arrow and the scale bar.
+    legend
+        Draw the legend of a thematic colouring (``color_by`` an attribute).
 
     Returns
     -------
@@ -71,6 +74,8 @@ def render_to_image(
         if isinstance(view, str) and scene is not None and scene.view(view) is not None:
             view = scene.view(view)  # type: ignore[assignment]
         sv.set_view(view)  # type: ignore[arg-type]
+        if legend:
+            sv.show_legend()
         sv.screenshot(str(out))
     finally:
         sv.close()

@@ -105,7 +105,7 @@ class VtkCityVisual:
         self.actor.SetPosition(*[float(v) for v in offset])
         prop = self.actor.GetProperty()
         prop.SetInterpolationToFlat()
-        prop.SetAmbient(0.28)
+        prop.SetAmbient(0.3)
         prop.SetDiffuse(0.78)
         prop.SetSpecular(0.04)
         prop.SetSpecularPower(12.0)
@@ -126,6 +126,7 @@ class VtkCityVisual:
         pd.GetCellData().AddArray(self._rgb_vtk)
         self.mapper.SetInputData(pd)
         self._locator = None
+        self._bounds: NDArray[np.float64] | None = None
 
     @property
     def n_cells(self) -> int:
@@ -202,9 +203,27 @@ class VtkCityVisual:
 
     def bounds(self) -> NDArray[np.float64]:
         """``(xmin, xmax, ymin, ymax, zmin, zmax)`` in scene coordinates."""
-        b = np.array(self.polydata.bounds, dtype=np.float64)
+        if self._bounds is None:
+            # from the vertices the cells use: files carry vertices no drawn triangle needs
+            # (other LoDs, terrain intersection curves) that would spoil camera framing
+            tri = self.model.triangles[np.asarray(self.polydata.cell_data["triangle"])]
+            if len(tri):
+                used = self.model.vertices[tri.reshape(-1)]
+                lo, hi = used.min(axis=0).astype(np.float64), used.max(axis=0).astype(np.float64)
+                self._bounds = np.array([lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]])
+            else:
+                self._bounds = np.zeros(6)
+        b = self._bounds
         pos = np.array(self.actor.GetPosition())
         return b + np.repeat(pos, 2)
+
+    def sample_points(self, max_points: int = 20_000) -> NDArray[np.float64]:
+        """Up to ``max_points`` of the drawn vertices in scene coordinates (for camera framing)."""
+        tri = self.model.triangles[np.asarray(self.polydata.cell_data["triangle"])]
+        idx = np.unique(tri.reshape(-1))
+        if len(idx) > max_points:
+            idx = idx[:: int(np.ceil(len(idx) / max_points))]
+        return self.model.vertices[idx].astype(np.float64) + np.array(self.actor.GetPosition())
 
     # ------------------------------------------------------------ picking
     def _get_locator(self) -> vtkStaticCellLocator:
