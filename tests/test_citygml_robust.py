@@ -236,3 +236,21 @@ def test_syntax_error_early_in_the_head_keeps_objects_before_it(tmp_path: Path) 
     m = read_citygml(p)
     assert m.counts_by_type() == {"Building": 2}
     assert m.report.counts["xml-error"] == 1
+
+
+def test_member_that_fails_is_skipped_and_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import citytwin.io.citygml.reader as reader
+
+    real = reader.at.generic
+
+    def fragile(el, attrs):  # type: ignore[no-untyped-def]
+        if el.get("name") == "boom":
+            raise RuntimeError("unexpected structure")
+        return real(el, attrs)
+
+    monkeypatch.setattr(reader.at, "generic", fragile)
+    boom = '<gen:stringAttribute name="boom"><gen:value>x</gen:value></gen:stringAttribute>'
+    m = read_citygml(write(tmp_path, building("a") + building("b", extra=boom) + building("c")))
+    assert {"a", "c"} <= set(m.objects.ids)
+    assert m.report.skipped_objects == 1
+    assert any("b: unreadable (RuntimeError" in msg for msg in m.report.messages)

@@ -28,7 +28,7 @@ from lxml import etree
 from pyproj import CRS
 
 from ...core.crs import parse_crs
-from ...core.errors import CRSError, ReaderError
+from ...core.errors import CityTwinError, CRSError, ReaderError
 from ...model.builder import CityModelBuilder
 from ...model.city import CityModel
 from ..source import Cancel, Progress, open_input, read_head
@@ -328,6 +328,54 @@ def _as_crs(crs: Any) -> CRS:
     return parse_crs(str(crs))
 
 
+def _stream(r: _Reader, src: Any, root_tag: str | None) -> str | None:
+    """Feed every top-level member to ``r``; return the XML error that stopped it, if any."""
+    p, b = r.path, r.b
+    gc_was_on = gc.isenabled()
+    gc.disable()  # many short-lived proxies and no cycles: the collector would only cost time
+    context = etree.iterparse(src, events=("end",), tag=_MEMBERS, **_PARSER_OPTS)
+    try:
+        for _, m in context:
+            if r.members == 0:
+                root = m.getparent()
+                if root_tag is None:  # the head held no start tag
+                    _check_root(p, root.tag if root is not None else m.tag)
+                    if root is not None:
+                        b.version = citygml_version([root.tag.partition("}")[0][1:], *root.nsmap.values()])
+                if root is not None and r.srs is None:
+                    for c in root:
+                        if LN[c.tag] == "boundedBy":
+                            hit = _SRS_XPATH(c)
+                            if hit:
+                                r.srs = str(hit[0])
+                            break
+            try:
+                r.member(m)
+            except CityTwinError:
+                raise
+            except Exception as exc:  # a member we cannot make sense of: skip it, load the rest
+                first = next((c for c in m if isinstance(c.tag, str)), m)
+                name = first.get(_ID0) or first.get(_ID1) or LN[first.tag]
+                b.report.skip(name, f"unreadable ({type(exc).__name__}: {exc})")
+                log.debug("member skipped", exc_info=True)
+            m.clear(keep_tail=True)
+            parent = m.getparent()
+            if parent is not None:
+                while m.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno is not None else "?"
+        return f"line {line}: {exc.msg}"
+    except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
+        return f"file ends early or is damaged: {exc}"
+    finally:
+        if gc_was_on:
+            gc.enable()
+    if root_tag is None and r.members == 0 and context.root is not None:
+        _check_root(p, context.root.tag)
+    return None
+
+
 def read_citygml(
     path: str | Path,
     *,
@@ -371,48 +419,9 @@ def read_citygml(
     version = citygml_version(nss)
     b = CityModelBuilder(str(p), "CityGML", version)
     r = _Reader(p, b, FileTags(file_gml_namespaces(nss)))
-    try:
-        src = open_input(p, progress, cancel)
-    except ReaderError:
-        raise
-    xml_error: str | None = None
-    gc_was_on = gc.isenabled()
-    gc.disable()  # millions of short-lived proxies, no cycles: the collector only costs time
+    src = open_input(p, progress, cancel)
     with src:
-        context = etree.iterparse(src, events=("end",), tag=_MEMBERS, **_PARSER_OPTS)
-        try:
-            for _, m in context:
-                if r.members == 0:
-                    root = m.getparent()
-                    if root_tag is None:
-                        _check_root(p, root.tag if root is not None else m.tag)
-                        if root is not None:
-                            b.version = citygml_version([root.tag.partition("}")[0][1:], *root.nsmap.values()])
-                    if root is not None and r.srs is None:
-                        hit = None
-                        for c in root:
-                            if LN[c.tag] == "boundedBy":
-                                hit = _SRS_XPATH(c)
-                                break
-                        if hit:
-                            r.srs = str(hit[0])
-                r.member(m)
-                m.clear(keep_tail=True)
-                parent = m.getparent()
-                if parent is not None:
-                    while m.getprevious() is not None:
-                        del parent[0]
-        except etree.XMLSyntaxError as exc:
-            line = exc.lineno if exc.lineno is not None else "?"
-            xml_error = f"line {line}: {exc.msg}"
-        except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
-            xml_error = f"file ends early or is damaged: {exc}"
-        else:
-            if root_tag is None and r.members == 0 and context.root is not None:
-                _check_root(p, context.root.tag)
-        finally:
-            if gc_was_on:
-                gc.enable()
+        xml_error = _stream(r, src, root_tag)
     if xml_error is not None:
         if len(b.objects) == 0 and len(r.store) == 0:
             raise ReaderError(p, f"not well-formed XML at {xml_error}" if xml_error.startswith("line")
