@@ -15,7 +15,8 @@ Handled forms (case-insensitive):
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
+from functools import wraps
 
 import numpy as np
 from pyproj import CRS, Transformer
@@ -78,7 +79,35 @@ def _compound(codes: list[int], name: str) -> CRS:
     )
 
 
-@lru_cache(maxsize=256)
+def _per_thread_cache(maxsize: int):  # noqa: ANN202
+    """Like ``lru_cache`` but one cache per thread: pyproj CRS and Transformer objects must
+    not be used from a thread other than the one that made them (a background loader
+    reading while the GUI thread converts coordinates segfaulted inside PROJ)."""
+    local = threading.local()
+
+    def deco(fn):  # noqa: ANN001, ANN202
+        @wraps(fn)
+        def wrapper(*args):  # noqa: ANN002, ANN202
+            cache = getattr(local, "cache", None)
+            if cache is None:
+                cache = local.cache = {}
+            try:
+                return cache[args]
+            except KeyError:
+                pass
+            value = fn(*args)
+            if len(cache) >= maxsize:
+                cache.clear()
+            cache[args] = value
+            return value
+
+        wrapper.cache_clear = lambda: getattr(local, "cache", {}).clear()  # type: ignore[attr-defined]
+        return wrapper
+
+    return deco
+
+
+@_per_thread_cache(maxsize=256)
 def parse_crs(text: str) -> CRS:
     """Return the pyproj CRS named by ``text``; raise :class:`CRSError` if unknown."""
     s = (text or "").strip()
@@ -171,7 +200,7 @@ def projected_for_geographic(crs: CRS, lon: float, lat: float) -> CRS:
     )
 
 
-@lru_cache(maxsize=64)
+@_per_thread_cache(maxsize=64)
 def _transformer(src: CRS, dst: CRS) -> Transformer:
     return Transformer.from_crs(horizontal(src), horizontal(dst), always_xy=True)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -24,6 +25,18 @@ from ..model.events import EventBus, LayerChanged
 from .layers import Layer
 
 SEMANTIC = "semantic"
+
+
+def _swatch(kind: str) -> QIcon:
+    pm = QPixmap(14, 14)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(QColor(60, 60, 60))
+    p.setBrush(QColor("#9aa37e") if kind == "terrain" else QColor("#b5533c"))
+    p.drawRoundedRect(1, 1, 12, 12, 3, 3)
+    p.end()
+    return QIcon(pm)
 
 
 def lod_choices(layer: Layer) -> list[tuple[str, str | float]]:
@@ -88,7 +101,7 @@ class QtLayersDock(QDockWidget):
             cur = self.list.currentRow() if current is None else current
             self.list.clear()
             for layer in self.layers():
-                it = QListWidgetItem(("⛰  " if layer.kind == "terrain" else "▦  ") + layer.name)
+                it = QListWidgetItem(_swatch(layer.kind), layer.name)
                 it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 it.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
                 m = layer.model

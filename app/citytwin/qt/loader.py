@@ -1,6 +1,6 @@
 """Reading files off the GUI thread, one after another, with progress and cancel.
 
-A :class:`QRunnable` on the global thread pool calls :func:`citytwin.io.read` with
+One long-lived reader thread calls :func:`citytwin.io.read` with
 ``progress=`` and ``cancel=``; results come back to the GUI thread through queued
 signals. Files are read in order so that the first one fixes the scene CRS and origin
 and the next ones are brought into them by the reader.
@@ -9,13 +9,15 @@ and the next ones are brought into them by the reader.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from pyproj import CRS
+from PySide6.QtCore import QObject, Qt, Signal
 
 from ..core.crs import parse_crs
 from ..core.errors import Cancelled, CityTwinError
@@ -42,10 +44,8 @@ class _Signals(QObject):
     cancelled = Signal(object)
 
 
-class _ReadTask(QRunnable):
+class _ReadTask:
     def __init__(self, job: LoadJob, kwargs: dict[str, Any], cancel: threading.Event, signals: _Signals) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
         self.job, self.kwargs, self.cancel, self.signals = job, kwargs, cancel, signals
 
     def run(self) -> None:
@@ -58,7 +58,12 @@ class _ReadTask(QRunnable):
                 sig.progress.emit(job, float(f))
 
         try:
-            model = read(job.path, progress=progress, cancel=self.cancel.is_set, **self.kwargs)
+            kwargs = dict(self.kwargs)
+            # pyproj objects must not be shared between threads: rebuild them here
+            kwargs["crs"] = parse_crs(kwargs["crs"]) if kwargs.get("crs") else None
+            if kwargs.get("target_crs") is not None:
+                kwargs["target_crs"] = CRS.from_wkt(kwargs["target_crs"])
+            model = read(job.path, progress=progress, cancel=self.cancel.is_set, **kwargs)
             if self.cancel.is_set():
                 raise Cancelled("cancelled")
             # per-triangle arrays are pure numpy: make them here, not on the GUI thread
@@ -72,6 +77,51 @@ class _ReadTask(QRunnable):
             log.debug("reader crashed", exc_info=True)
             msg = " ".join(str(exc).split())
             sig.failed.emit(job, f"{job.path}: {type(exc).__name__}: {msg}")
+
+
+class _ReaderThread:
+    """One long-lived Python thread that runs read tasks in order.
+
+    Not a ``QThreadPool``: pyproj keeps a PROJ context per Python thread state, and
+    Qt's pooled threads get a fresh thread state per callback, which left PROJ with
+    dangling contexts (segfaults in ``proj_create``). A plain Python thread keeps its
+    state for its whole life.
+    """
+
+    _instance: _ReaderThread | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.tasks: queue.Queue[_ReadTask | None] = queue.Queue()
+        self.idle = threading.Event()
+        self.idle.set()
+        self.thread = threading.Thread(target=self._loop, name="citytwin-reader", daemon=True)
+        self.thread.start()
+
+    @classmethod
+    def get(cls) -> _ReaderThread:
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = _ReaderThread()
+            return cls._instance
+
+    def submit(self, task: _ReadTask) -> None:
+        self.idle.clear()
+        self.tasks.put(task)
+
+    def _loop(self) -> None:
+        while True:
+            task = self.tasks.get()
+            if task is None:
+                return
+            try:
+                task.run()
+            finally:
+                if self.tasks.empty():
+                    self.idle.set()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        return self.idle.wait(timeout_s)
 
 
 class QtLoader(QObject):
@@ -96,7 +146,7 @@ class QtLoader(QObject):
         self._signals.done.connect(self._on_done, q)
         self._signals.failed.connect(self._on_failed, q)
         self._signals.cancelled.connect(self._on_cancelled, q)
-        self.pool = QThreadPool.globalInstance()
+        self.reader = _ReaderThread.get()
 
     @property
     def busy(self) -> bool:
@@ -126,16 +176,19 @@ class QtLoader(QObject):
         self.current = job
         job.started = time.perf_counter()
         self._cancel = threading.Event()
-        kwargs: dict[str, Any] = {"target_crs": self.scene.crs, "origin": self.scene.origin}
+        target = self.scene.crs.to_wkt() if self.scene.crs is not None else None
+        origin = None if self.scene.origin is None else self.scene.origin.copy()
+        kwargs: dict[str, Any] = {"target_crs": target, "origin": origin, "crs": job.crs}
         try:
-            kwargs["crs"] = parse_crs(job.crs) if job.crs else None
+            if job.crs:
+                parse_crs(job.crs)  # fail early, on the GUI thread, with a clear message
         except CityTwinError as exc:
             self.current = None
             self.failed.emit(job, f"{job.path}: {exc}")
             self._next()
             return
         self.started.emit(job)
-        self.pool.start(_ReadTask(job, kwargs, self._cancel, self._signals))
+        self.reader.submit(_ReadTask(job, kwargs, self._cancel, self._signals))
 
     def _on_progress(self, job: LoadJob, f: float) -> None:
         if job is self.current:

@@ -390,7 +390,7 @@ class QtMainWindow(QMainWindow):
             self.timings["first_frame"] = time.perf_counter() - self.timings["open"]
             self.firstFrame.emit(self.timings["first_frame"])
         # build the pick locators after the first frame, when the user looks at the picture
-        QTimer.singleShot(0, lambda: [lay.visual.build_locator() for lay in new if lay in self.layers])
+        QTimer.singleShot(0, self, lambda: [lay.visual.build_locator() for lay in new if lay in self.layers])
         return new
 
     def _layers_changed(self) -> None:
@@ -437,7 +437,7 @@ class QtMainWindow(QMainWindow):
         elif ev.what == "lod":
             layer.lod = ev.value
             layer.visual.set_lod(ev.value)
-            QTimer.singleShot(0, layer.visual.build_locator)
+            QTimer.singleShot(0, self, layer.visual.build_locator)
         elif ev.what == "order":
             j = ev.layer + int(ev.value)
             if 0 <= j < len(self.layers):
@@ -768,7 +768,7 @@ class QtMainWindow(QMainWindow):
 
     def closeEvent(self, ev: QCloseEvent) -> None:  # noqa: N802
         self.loader.cancel()
-        self.loader.pool.waitForDone(5000)
+        self.loader.reader.wait_idle(10.0)
         self.settings.setValue("windowState", self.saveState())
         logging.getLogger("citytwin").removeHandler(self.log_dock.handler)
         self.measure_tool.clear()

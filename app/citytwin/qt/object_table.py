@@ -50,7 +50,7 @@ class QtObjectTableModel(QAbstractTableModel):
     # ---------------------------------------------------------------- layers
     def set_layers(self, layers: Sequence[Layer]) -> None:
         self.beginResetModel()
-        self._layers = [lay for lay in layers if lay.kind != "terrain" or lay.model.n_objects]
+        self._layers = [lay for lay in layers if lay.owner is None]  # a split-off terrain shares its owner's objects
         sizes = [lay.model.n_objects for lay in self._layers]
         self._offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self._col_cache.clear()

@@ -64,7 +64,15 @@ class QtViewport(QWidget):
         self.interactor.Initialize()
         self.layers: Callable[[], list[Layer]] = lambda: []
         self.scene_bounds: Callable[[], NDArray[np.float64] | None] = lambda: None
-        self._render_pending = False
+        self._render_timer = QTimer(self)  # zero-delay single shot: coalesces render requests
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(0)
+        self._render_timer.timeout.connect(self._render_now)
+        self._hover_timer = QTimer(self)
+        self._hover_timer.setSingleShot(True)
+        self._hover_timer.setInterval(0)
+        self._hover_timer.timeout.connect(self._do_hover)
+        self._closed = False
         self.render_count = 0
         self._press: QPoint | None = None
         self._hover_pos: QPoint | None = None
@@ -86,19 +94,19 @@ class QtViewport(QWidget):
     # ------------------------------------------------------------- rendering
     def request_render(self) -> None:
         """Ask for one repaint; any number of requests before it runs give one render."""
-        if not self._render_pending:
-            self._render_pending = True
-            QTimer.singleShot(0, self._render_now)
+        if not self._closed and not self._render_timer.isActive():
+            self._render_timer.start()
 
     def _render_now(self) -> None:
-        self._render_pending = False
+        if self._closed:
+            return
         self.render_count += 1
         self.renderer.ResetCameraClippingRange()
         self.rwi.update()
 
     def render_sync(self) -> None:
         """Render now (for snapshots and tests)."""
-        self._render_pending = False
+        self._render_timer.stop()
         self.renderer.ResetCameraClippingRange()
         self.rwi.repaint()
 
@@ -141,7 +149,8 @@ class QtViewport(QWidget):
         if bounds is None:
             return
         self.set_walk_mode(False)
-        self.set_camera_state(viewtools.view_preset(bounds, name), animate=animate)
+        aspect = max(self.rwi.width(), 1) / max(self.rwi.height(), 1)
+        self.set_camera_state(viewtools.view_preset(bounds, name, aspect=aspect), animate=animate)
 
     def fly_to(self, bounds: NDArray[np.float64], animate: bool = True) -> None:
         """Frame the box ``bounds`` ``(2, 3)`` keeping the current viewing direction."""
@@ -355,14 +364,13 @@ class QtViewport(QWidget):
         return False
 
     def _queue_hover(self, pos: QPoint) -> None:
-        first = self._hover_pos is None
         self._hover_pos = pos
-        if first:
-            QTimer.singleShot(0, self._do_hover)
+        if not self._hover_timer.isActive():
+            self._hover_timer.start()
 
     def _do_hover(self) -> None:
         pos, self._hover_pos = self._hover_pos, None
-        if pos is not None and self.layers():
+        if pos is not None and not self._closed and self.layers():
             self.hovered.emit(self.pick(pos))
 
     def _key(self, ev: QKeyEvent) -> bool:
@@ -431,6 +439,9 @@ class QtViewport(QWidget):
         cam.SetPosition(*(pos + shift))
 
     def closeEvent(self, ev: Any) -> None:  # noqa: N802
+        self._closed = True
+        self._render_timer.stop()
+        self._hover_timer.stop()
         if self._anim is not None:
             self._anim.stop()
         self.rwi.close()

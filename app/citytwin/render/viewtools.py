@@ -120,31 +120,35 @@ def apply_camera_state(renderer: vtkRenderer, state: dict[str, Any], reset_clipp
         renderer.ResetCameraClippingRange()
 
 
-def view_preset(bounds: NDArray[np.float64], name: str, view_angle: float = 30.0) -> dict[str, Any]:
-    """Camera state showing the box ``bounds`` ``(2, 3)`` from ``name``: ``iso`` (south-west,
-    from 35 degrees above), ``top``, ``north``/``south``/``east``/``west`` or ``reset`` (= iso)."""
+def view_preset(bounds: NDArray[np.float64], name: str, view_angle: float = 30.0,
+                aspect: float = 1.0, margin: float = 1.05) -> dict[str, Any]:
+    """Camera state framing the box ``bounds`` ``(2, 3)`` from ``name``: ``iso``/``reset``
+    (from the south-west, 35 degrees up), ``top`` (straight down, north up) or
+    ``north``/``south``/``east``/``west``. ``aspect`` is the window's width / height: the
+    distance is the smallest at which all eight box corners are inside the view."""
+    from .scene_view import camera_direction
+
     lo, hi = np.asarray(bounds, dtype=np.float64)
-    centre = (lo + hi) / 2.0
-    radius = max(float(np.linalg.norm(hi - lo)) / 2.0, 1.0)
-    dist = radius / math.sin(math.radians(view_angle) / 2.0) * 1.05
-    dirs = {
-        "iso": (-0.55, -0.65, 0.55),
-        "reset": (-0.55, -0.65, 0.55),
-        "top": (0.0, -1e-3, 1.0),
-        "south": (0.0, -1.0, 0.25),
-        "north": (0.0, 1.0, 0.25),
-        "east": (1.0, 0.0, 0.25),
-        "west": (-1.0, 0.0, 0.25),
-    }
-    if name not in dirs:
-        raise ValueError(f"unknown view {name!r}: one of {', '.join(sorted(dirs))}")
-    d = np.array(dirs[name])
+    presets = {"iso": (225.0, 35.0), "reset": (225.0, 35.0), "top": (180.0, 89.9),
+               "south": (180.0, 25.0), "north": (0.0, 25.0), "east": (90.0, 25.0), "west": (270.0, 25.0)}
+    if name not in presets:
+        raise ValueError(f"unknown view {name!r}: one of {', '.join(sorted(presets))}")
+    d = camera_direction(*presets[name])
     d /= np.linalg.norm(d)
-    up = (0.0, 1.0, 0.0) if name == "top" else (0.0, 0.0, 1.0)
+    up0 = np.array([0.0, 1.0, 0.0]) if name == "top" else np.array([0.0, 0.0, 1.0])
+    right = np.cross(-d, up0)
+    right /= np.linalg.norm(right)
+    up = np.cross(right, -d)
+    centre = (lo + hi) / 2.0
+    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]) - centre
+    tv = math.tan(math.radians(view_angle) / 2.0)
+    th = tv * max(aspect, 1e-3)
+    xs, ys, zs = corners @ right, corners @ up, corners @ d
+    dist = float(max((zs + np.abs(xs) / th).max(), (zs + np.abs(ys) / tv).max(), 1.0)) * margin
     return {
         "position": (centre + d * dist).tolist(),
         "focal_point": centre.tolist(),
-        "view_up": list(up),
+        "view_up": up.tolist(),
         "view_angle": view_angle,
     }
 

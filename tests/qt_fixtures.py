@@ -1,0 +1,74 @@
+"""Shared fixtures of the GUI tests (tests/test_qt_*.py): a real main window under Xvfb,
+closed at teardown, failing the test when a top-level widget leaks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+FZK2 = DATA / "citygml" / "fzk-haus" / "FZK-House-LoD2-KIT-IAI-KHH-V2.gml"
+DENHAAG_JSON = DATA / "cityjson" / "denhaag" / "DenHaag_01_v1.0.city.json"
+DENHAAG_GML = DATA / "citygml" / "denhaag" / "DenHaag_01.gml.gz"
+
+
+def need_display() -> None:
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        pytest.skip("needs a display: run under xvfb-run -a -s '-screen 0 1920x1080x24'")
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"shared data file missing: {path}")
+    return path
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path) -> Iterator[Callable[..., object]]:  # noqa: ANN001
+    """Factory of shown main windows of a fixed size; all are closed at teardown and
+    no top-level widget may survive them."""
+    need_display()
+    import pyvista
+    from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
+    from PySide6.QtWidgets import QApplication
+
+    pyvista.global_theme.multi_samples = 0
+    from citytwin.app import build_window, qt_application
+
+    qt_application()
+    before = {id(w) for w in QApplication.topLevelWidgets()}
+    made = []
+
+    def make(size: tuple[int, int] = (1280, 860)):  # noqa: ANN202
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        win = build_window(settings=settings, multi_samples=0)
+        win.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        win.resize(*size)
+        win.show()
+        qtbot.waitExposed(win)
+        made.append(win)
+        return win
+
+    yield make
+    for win in made:
+        try:
+            win.close()
+        except RuntimeError:  # already deleted
+            pass
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        QCoreApplication.processEvents()
+    leaked = [w for w in QApplication.topLevelWidgets() if id(w) not in before and w.isVisible()]
+    leaked += [w for w in QApplication.topLevelWidgets() if type(w).__name__ == "QtMainWindow"]
+    assert not leaked, f"leaked top-level widgets: {[type(w).__name__ for w in leaked]}"
+
+
+def load(qtbot, win, *paths: Path, crs: str | None = None, timeout: int = 120_000) -> None:  # noqa: ANN001
+    """Open files through the GUI loading path and wait until they are shown."""
+    win.open_files([str(p) for p in paths], crs=crs)
+    qtbot.waitUntil(lambda: not win.loader.busy, timeout=timeout)
+    qtbot.wait(10)
