@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gzip
-import socket
+import http.server
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -77,23 +78,45 @@ def test_external_entity_to_a_local_file_is_not_read(tmp_path: Path) -> None:
     assert m.n_triangles == 1
 
 
-def test_external_dtd_over_http_is_never_fetched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_network(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise AssertionError("the reader tried to open a network connection")
+def test_external_dtd_over_http_is_never_fetched(tmp_path: Path) -> None:
+    """A DTD and a parameter entity on a local HTTP server: no request may reach it."""
+    hits: list[str] = []
 
-    monkeypatch.setattr(socket, "create_connection", no_network)
-    monkeypatch.setattr(socket.socket, "connect", no_network)
-    doctype = (
-        '<!DOCTYPE CityModel SYSTEM "http://example.invalid/evil.dtd" [\n'
-        '<!ENTITY % remote SYSTEM "http://example.invalid/x.dtd">\n%remote;\n]>\n'
-    )
-    p = write(tmp_path, building("b1", extra="<gml:name>&ext;</gml:name>"), doctype=doctype)
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            hits.append(self.path)
+            body = b'<!ENTITY ext "LEAKED-FROM-DTD">'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
-        m = read_citygml(p)
-    except ReaderError:
-        return
-    assert m.counts_by_type() == {"Building": 1}
-    assert "example.invalid" not in all_attribute_text(m)
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        doctype = (
+            f'<!DOCTYPE CityModel SYSTEM "{url}/evil.dtd" [\n'
+            f'<!ENTITY % remote SYSTEM "{url}/param.dtd">\n%remote;\n'
+            f'<!ENTITY web SYSTEM "{url}/entity.txt">\n]>\n'
+        )
+        extra = "<gml:name>&ext;</gml:name><bldg:function>&web;</bldg:function>"
+        p = write(tmp_path, building("b1", extra=extra), doctype=doctype)
+        try:
+            m = read_citygml(p)
+        except ReaderError:
+            m = None
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert hits == []
+    if m is not None:
+        assert m.counts_by_type() == {"Building": 1}
+        assert "LEAKED" not in all_attribute_text(m)
 
 
 # ------------------------------------------------------------------------ broken files
