@@ -220,3 +220,46 @@ def test_persistent_session_gets_what_was_sent_while_away(broker: LocalBroker) -
     finally:
         again.stop()
     assert ingest.diag.accounted(0) and ingest.diag.received == 50
+
+
+def test_feed_command_on_a_broker(broker: LocalBroker) -> None:
+    import argparse
+    import io
+    import json
+    from contextlib import redirect_stdout
+
+    from citytwin.cli import feed as feed_cli
+
+    stop = threading.Event()
+
+    def publish() -> None:
+        pub = _publisher(broker.port)
+        k = 0
+        while not stop.is_set():
+            pub.publish(f"v1.1/Datastreams({k % 7})/Observations", _obs(BASE + k, 50.0 + k % 3), qos=1)
+            if k % 10 == 9:
+                pub.publish("v1.1/Datastreams(3)/Observations", b"not json", qos=1)
+            k += 1
+            time.sleep(0.002)
+        _close(pub)
+
+    th = threading.Thread(target=publish, daemon=True)
+    th.start()
+    p = argparse.ArgumentParser()
+    feed_cli.add_parser(p.add_subparsers())
+    args = p.parse_args(["feed", broker.url, "--topic", "v1.1/#", "--count", "200", "--seconds", "60",
+                         "--threshold", "no2>40", "--json"])
+    out = io.StringIO()
+    try:
+        with redirect_stdout(out):
+            rc = args.handler(args)
+    finally:
+        stop.set()
+        th.join(10)
+    d = json.loads(out.getvalue())
+    assert rc == 0 and d["connection"] == "connected"
+    assert d["received"] >= 200
+    assert d["received"] == d["parsed"] + d["rejected"].get("malformed_json", 0)
+    assert d["rejected"]["malformed_json"] >= 1
+    assert d["datastreams"] == 7
+    assert d["applied"] + d["rejected_total"] == d["received"]

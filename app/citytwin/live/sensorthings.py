@@ -9,6 +9,7 @@ new observations to an :class:`~citytwin.live.ingest.Ingest`.
 from __future__ import annotations
 
 import base64
+import http.client
 import logging
 import threading
 import urllib.error
@@ -23,7 +24,7 @@ import orjson
 from ..core.errors import CityTwinError
 from ..model.sensors import Datastream, Location, ObservedProperty, Thing, UnitOfMeasurement
 from .ingest import Ingest
-from .payloads import Rejected, observation_reading
+from .payloads import Rejected, observation_reading, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ class SensorThingsClient:
                 body = resp.read(MAX_BODY + 1)
         except urllib.error.HTTPError as exc:
             raise CityTwinError(f"GET {url}: HTTP {exc.code} {exc.reason}") from None
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             raise CityTwinError(f"GET {url}: {reason}") from None
         if len(body) > MAX_BODY:
@@ -141,7 +142,8 @@ class SensorThingsClient:
                 if isinstance(e, dict):
                     yield e
             nxt = doc.get("@iot.nextLink")
-            url = urljoin(url, nxt) if isinstance(nxt, str) and nxt else None
+            # some servers put raw spaces in nextLink; quote what is unsafe, keep %-escapes
+            url = urljoin(url, quote(nxt, safe="%/:=&?~#+!$,;'@()*[]")) if isinstance(nxt, str) and nxt else None
 
     # ------------------------------------------------------------ entities
     def things(self) -> list[Thing]:
@@ -199,14 +201,18 @@ class SensorThingsFeed:
         self._thread: threading.Thread | None = None
 
     def _put(self, obs: dict[str, Any], ds_id: str | None) -> None:
+        try:  # move past a refused observation too, or every poll would fetch it again
+            t = parse_time(obs.get("phenomenonTime")) if isinstance(obs, dict) else None
+        except Rejected:
+            t = None
+        if t is not None and (self.since is None or t > self.since):
+            self.since = t
         try:
             r = observation_reading(obs, ds_id)
         except Rejected as exc:
             self.ingest.reject(exc.reason)
             return
         self.ingest.put_reading(r)
-        if self.since is None or r.time > self.since:
-            self.since = r.time
 
     def bootstrap(self) -> int:
         """Register the datastreams and queue their newest observations; returns how many."""
