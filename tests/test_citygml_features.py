@@ -304,3 +304,60 @@ def test_curves_ignored_silently_but_counted(tmp_path: Path) -> None:
     assert m.metadata["ignored_curves_points"] == 2
     assert dict(m.report.counts) == {}
     assert len(m.polygons) == 1
+
+
+def test_other_thematic_modules_objects_parents_and_semantics(tmp_path: Path) -> None:
+    ms = "<{p}:lod{l}MultiSurface><gml:MultiSurface><gml:surfaceMember>{poly}</gml:surfaceMember></gml:MultiSurface></{p}:lod{l}MultiSurface>"
+
+    def geo(prefix: str, lod: int = 1) -> str:
+        return ms.format(p=prefix, l=lod, poly=poly(None))
+
+    body = (
+        '<cityObjectMember><brid:Bridge gml:id="br"><brid:consistsOfBridgePart><brid:BridgePart gml:id="bp">'
+        f"{geo('brid', 2)}</brid:BridgePart></brid:consistsOfBridgePart>"
+        '<brid:outerBridgeConstruction><brid:BridgeConstructionElement gml:id="bce">'
+        "<brid:lod2Geometry><gml:MultiSurface><gml:surfaceMember>"
+        f"{poly(None)}</gml:surfaceMember></gml:MultiSurface></brid:lod2Geometry></brid:BridgeConstructionElement>"
+        "</brid:outerBridgeConstruction><brid:boundedBy><brid:RoofSurface>"
+        f"{geo('brid', 2)}</brid:RoofSurface></brid:boundedBy></brid:Bridge></cityObjectMember>"
+        '<cityObjectMember><tun:Tunnel gml:id="tu"><tun:consistsOfTunnelPart><tun:TunnelPart gml:id="tp">'
+        f"{geo('tun')}</tun:TunnelPart></tun:consistsOfTunnelPart></tun:Tunnel></cityObjectMember>"
+        '<cityObjectMember><wtr:WaterBody gml:id="wb"><wtr:boundedBy><wtr:WaterSurface>'
+        f"<wtr:lod3Surface>{poly(None)}</wtr:lod3Surface></wtr:WaterSurface></wtr:boundedBy>{geo('wtr')}"
+        "</wtr:WaterBody></cityObjectMember>"
+        f'<cityObjectMember><luse:LandUse gml:id="lu">{geo("luse")}</luse:LandUse></cityObjectMember>'
+        f'<cityObjectMember><frn:CityFurniture gml:id="cf">{geo("frn", 3)}</frn:CityFurniture></cityObjectMember>'
+        '<cityObjectMember><gen:GenericCityObject gml:id="go"><gen:lod1Geometry>'
+        f"{poly(None)}</gen:lod1Geometry></gen:GenericCityObject></cityObjectMember>"
+        '<cityObjectMember><tran:Railway gml:id="rw"><tran:trafficArea><tran:TrafficArea>'
+        f"{geo('tran', 2)}</tran:TrafficArea></tran:trafficArea><tran:auxiliaryTrafficArea>"
+        f"<tran:AuxiliaryTrafficArea>{geo('tran', 2)}</tran:AuxiliaryTrafficArea></tran:auxiliaryTrafficArea>"
+        f"{geo('tran', 1)}</tran:Railway></cityObjectMember>"
+    )
+    extra_ns = (
+        'xmlns:brid="http://www.opengis.net/citygml/bridge/2.0" xmlns:tun="http://www.opengis.net/citygml/tunnel/2.0" '
+        'xmlns:wtr="http://www.opengis.net/citygml/waterbody/2.0" xmlns:luse="http://www.opengis.net/citygml/landuse/2.0" '
+        'xmlns:frn="http://www.opengis.net/citygml/cityfurniture/2.0" '
+        'xmlns:tran="http://www.opengis.net/citygml/transportation/2.0"'
+    )
+    p = tmp_path / "mods.gml"
+    p.write_text(f'<?xml version="1.0"?><CityModel {NS2} {extra_ns}>{body}</CityModel>')
+    m = read_citygml(p)
+    assert m.counts_by_type() == {
+        "Bridge": 1, "BridgeConstructionElement": 1, "BridgePart": 1, "CityFurniture": 1,
+        "GenericCityObject": 1, "LandUse": 1, "Railway": 1, "Tunnel": 1, "TunnelPart": 1, "WaterBody": 1,
+    }
+    ix = m.objects.index
+    assert m.objects.parent(ix["bp"]) == ix["br"] and m.objects.parent(ix["bce"]) == ix["br"]
+    assert m.objects.parent(ix["tp"]) == ix["tu"]
+    sem_of = {}
+    for o, s in zip(m.polygons.object.tolist(), m.polygons.semantic.tolist(), strict=True):
+        sem_of.setdefault(m.objects.ids[o], set()).add(SEMANTICS[s])
+    assert sem_of["bp"] == {"Bridge"} and sem_of["br"] == {"RoofSurface"}
+    assert sem_of["tp"] == {"Tunnel"}
+    assert sem_of["wb"] == {"WaterSurface", "Water"}
+    assert sem_of["lu"] == {"LandUse"} and sem_of["cf"] == {"CityFurniture"} and sem_of["go"] == {"Generic"}
+    assert sem_of["rw"] == {"TrafficArea", "AuxiliaryTrafficArea", "Railway"}
+    assert m.metadata["surface_counts"] == {
+        "AuxiliaryTrafficArea": 1, "RoofSurface": 1, "TrafficArea": 1, "WaterSurface": 1,
+    }
