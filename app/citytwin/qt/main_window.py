@@ -139,6 +139,7 @@ class QtMainWindow(QMainWindow):
         self.coord_label.setMinimumWidth(520)
         self.coord_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.crs_label = QLabel("no CRS", self)
+        self.crs_label.setMinimumWidth(90)
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)
         self.progress.setMaximumWidth(220)
