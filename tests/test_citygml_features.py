@@ -361,3 +361,21 @@ def test_other_thematic_modules_objects_parents_and_semantics(tmp_path: Path) ->
     assert m.metadata["surface_counts"] == {
         "AuxiliaryTrafficArea": 1, "RoofSurface": 1, "TrafficArea": 1, "WaterSurface": 1,
     }
+
+
+def test_comments_and_nested_aggregates_in_geometry(tmp_path: Path) -> None:
+    body = (
+        '<cityObjectMember><bldg:Building gml:id="b"><bldg:lod2Solid><gml:Solid><!-- shell --><gml:exterior>'
+        "<gml:CompositeSurface><!-- members -->"
+        f"<gml:surfaceMember>{poly(None)}</gml:surfaceMember><!-- between -->"
+        "<gml:surfaceMember><gml:CompositeSurface><gml:surfaceMember>"
+        f"{poly(None, '0 0 1 1 0 1 1 1 1 0 0 1')}</gml:surfaceMember><gml:surfaceMember>"
+        f"{poly(None, '0 0 2 1 0 2 1 1 2 0 0 2')}</gml:surfaceMember></gml:CompositeSurface></gml:surfaceMember>"
+        "</gml:CompositeSurface></gml:exterior></gml:Solid></bldg:lod2Solid>"
+        "<bldg:lod1MultiSurface><gml:MultiSurface><gml:surfaceMember>"
+        f"<!-- c -->{poly(None, '0 0 3 1 0 3 1 1 3 0 0 3')}</gml:surfaceMember></gml:MultiSurface>"
+        "</bldg:lod1MultiSurface></bldg:Building></cityObjectMember>"
+    )
+    m = read_citygml(write2(tmp_path, body))
+    assert len(m.polygons) == 4
+    assert sorted(m.polygons.lod.tolist()) == [10, 20, 20, 20]

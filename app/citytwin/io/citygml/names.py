@@ -88,6 +88,9 @@ class FileTags:
         self.ring = gml_tags("LinearRing", ns=nss)
         self.ids = tuple(f"{{{ns}}}id" for ns in nss)
         self.poly = gml_tags("Polygon", "Triangle", "PolygonPatch", "Rectangle", ns=nss)
+        self.poly_set = frozenset(self.poly)
+        self.solid = frozenset(gml_tags("Solid", ns=nss))
+        self.surfaces = frozenset(gml_tags("MultiSurface", "CompositeSurface", "Shell", ns=nss))
         self.rare = gml_tags("OrientableSurface", "Solid", *(LN_AGG), ns=nss)
         self.curve = gml_tags("LineString", "Curve", "CompositeCurve", "OrientableCurve", "Point",
                               "MultiPoint", ns=nss)

@@ -253,13 +253,28 @@ class _Reader:
         store = self.store
         add = store.add
         if not self.full:
-            for g in prop.iter(self.tags.fast):
-                if GEOM_KIND[g.tag] == K_POLY:
-                    add(g, obj, sem, lod, owned)
-                else:
-                    h = g.get(XLINK_HREF)
-                    if h is not None:
-                        self.refs.append((h, sem, owned))
+            # the usual shapes (MultiSurface / CompositeSurface / Solid of surface members)
+            # are walked directly; anything else goes through one C-level iter()
+            tags = self.tags
+            g = prop[0] if len(prop) == 1 else None
+            if g is not None and g.tag in tags.solid and len(g) == 1 and len(g[0]) == 1:
+                g = g[0][0]  # Solid / exterior / CompositeSurface or Shell
+            if g is not None and g.tag in tags.surfaces:
+                polys = tags.poly_set
+                for sm in g:
+                    if len(sm) == 1:
+                        c = sm[0]
+                        if c.tag in polys:
+                            add(c, obj, sem, lod, owned)
+                            continue
+                    else:
+                        h = sm.get(XLINK_HREF)
+                        if h is not None:
+                            self.refs.append((h, sem, owned))
+                            continue
+                    self.geom_iter(sm, obj, sem, lod, owned)
+                return
+            self.geom_iter(prop, obj, sem, lod, owned)
             return
         poly_tags = self.tags.poly
         skip: set[Any] | None = None
@@ -300,6 +315,17 @@ class _Reader:
                     flip.symmetric_difference_update(set(g.iter(poly_tags)))
             else:  # K_CURVE
                 self.curves += 1
+
+    def geom_iter(self, el: Any, obj: int, sem: int, lod: int, owned: bool) -> None:
+        """Polygons and surface-member xlinks below ``el``, found in C."""
+        add = self.store.add
+        for g in el.iter(self.tags.fast):
+            if GEOM_KIND[g.tag] == K_POLY:
+                add(g, obj, sem, lod, owned)
+            else:
+                h = g.get(XLINK_HREF)
+                if h is not None:
+                    self.refs.append((h, sem, owned))
 
     # -------------------------------------------------------------- resolving
     def resolve_refs(self) -> tuple[int, int]:
