@@ -277,3 +277,20 @@ def test_member_that_fails_is_skipped_and_reported(tmp_path: Path, monkeypatch: 
     assert {"a", "c"} <= set(m.objects.ids)
     assert m.report.skipped_objects == 1
     assert any("b: unreadable (RuntimeError" in msg for msg in m.report.messages)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b'<?xml version="1.0"?>\n', "not well-formed XML at line 2"),
+        (bytes(range(256)) * 4, "not well-formed XML at line 1"),
+        (gzip.compress(b"<CityModel"), "not well-formed XML"),
+    ],
+)
+def test_garbage_gives_one_line_reader_error(tmp_path: Path, content: bytes, message: str) -> None:
+    p = tmp_path / "garbage.gml"
+    p.write_bytes(content)
+    with pytest.raises(ReaderError, match=message) as exc:
+        read_citygml(p)
+    assert "\n" not in str(exc.value)

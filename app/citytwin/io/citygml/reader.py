@@ -86,6 +86,8 @@ def _root_of(path: Path) -> tuple[str | None, list[str]]:
     then checked on the first member.
     """
     head = read_head(path, 1 << 16)
+    if not head.strip():
+        raise ReaderError(path, "the file is empty")
     parser = etree.XMLPullParser(events=("start",), **_PARSER_OPTS)
     error = None
     try:
