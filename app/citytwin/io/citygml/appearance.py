@@ -66,6 +66,8 @@ class Appearances:
         for prop in app:
             if LN[prop.tag] not in ("surfaceDataMember", "surfaceData"):
                 continue
+            if prop.get(XLINK_HREF) is not None:  # shared surface data: not followed
+                self.skipped["xlink"] = self.skipped.get("xlink", 0) + 1
             for sd in prop:
                 name = LN[sd.tag]
                 if name == "X3DMaterial":
