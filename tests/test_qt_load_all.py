@@ -7,6 +7,7 @@ import logging
 
 import numpy as np
 import pytest
+
 import qt_fixtures
 from qt_fixtures import DATA, load
 

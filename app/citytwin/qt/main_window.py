@@ -41,6 +41,7 @@ from ..model.city import CityModel
 from ..model.events import EventBus, LayerChanged, SelectionChanged
 from ..model.scene import Scene
 from ..model.scenefile import Camera, Dataset, SceneFile, View, read_scene, write_scene
+from ..render.overlays import Legend, MapOverlays
 from ..render.visual import VtkCityVisual
 from .attributes_dock import QtAttributesDock
 from .layers import Hit, Layer, split_terrain
@@ -92,6 +93,8 @@ class QtMainWindow(QMainWindow):
         self._pending_camera: Camera | None = None
 
         self.viewport = QtViewport(self, multi_samples=multi_samples)
+        self.map_overlays = MapOverlays(self.viewport.renderer)  # north arrow and scale bar
+        self.legend = Legend(self.viewport.renderer)
         self.viewport.layers = lambda: self.layers
         self.viewport.scene_bounds = self.scene_bounds
         self.setCentralWidget(self.viewport)
@@ -394,7 +397,18 @@ class QtMainWindow(QMainWindow):
         QTimer.singleShot(0, self, lambda: [lay.visual.build_locator() for lay in new if lay in self.layers])
         return new
 
+    def _update_legend(self) -> None:
+        """The in-view legend explains the attribute colouring of the first visible layer using one."""
+        for lay in self.layers:
+            st = lay.visual.styling
+            if lay.visible and st.kind in ("numeric", "categorical") and st.legend:
+                entries = [(e.label, tuple(int(c) for c in e.rgba[:3])) for e in st.legend[:12]]
+                self.legend.set_entries(st.mode, entries)
+                return
+        self.legend.set_entries("", [])
+
     def _layers_changed(self) -> None:
+        self._update_legend()
         self.layers_dock.refresh()
         self.objects_dock.set_layers(self.layers)
         self._update_actions()
@@ -439,7 +453,9 @@ class QtMainWindow(QMainWindow):
             layer.lod = ev.value
             layer.visual.set_lod(ev.value)
             QTimer.singleShot(0, self, layer.visual.build_locator)
-        elif ev.what == "order":
+        if ev.what in ("color_by", "visible"):
+            self._update_legend()
+        if ev.what == "order":
             j = ev.layer + int(ev.value)
             if 0 <= j < len(self.layers):
                 self.layers[ev.layer], self.layers[j] = self.layers[j], self.layers[ev.layer]
