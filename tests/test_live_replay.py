@@ -191,3 +191,25 @@ def test_feed_command_on_the_openaq_file(openaq: Path) -> None:
     assert d["alerts"] > 0
     rc, out = _feed([str(openaq)])
     assert rc == 0 and "received" in out and "FR04014/no2" in out
+
+
+def test_session_from_a_layer_spec(openaq: Path) -> None:
+    from citytwin.live.session import SensorSession
+    from citytwin.model.sensors import SensorLayerSpec
+
+    spec = SensorLayerSpec.from_dict({"source": str(openaq), "name": "NO2",
+                                      "thresholds": [{"observed_property": "no2", "above": 40}],
+                                      "replay": {"speed": 3600}, "history": 64})
+    wall = Wall()
+    rows = _csv_rows(openaq)
+    t_first = min(_ts(r["date.utc"]) for r in rows)
+    clock = SceneClock(start=t_first, wall=wall)
+    s = SensorSession(spec, clock=clock)
+    assert s.kind == "replay" and s.clock is clock and s.state == "playing"
+    s.start()
+    wall.t = 48.0  # two days of data
+    up = s.frame()
+    assert up.stored == sum(_ts(r["date.utc"]) <= t_first + 48 * 3600 for r in rows)
+    assert s.layer.history.capacity == 64 and s.layer.name == "NO2"
+    assert all(a.value > 40 for a in s.layer.alerts)
+    s.stop()

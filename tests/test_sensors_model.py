@@ -163,3 +163,14 @@ def test_scene_clock_bounds_stop_playback() -> None:
     assert c.time() == 100.0 and not c.playing
     c.set_time(-5)
     assert c.time() == 0.0
+
+
+def test_state_at_marks_stale_relative_to_the_scene_time() -> None:
+    layer = SensorLayer()
+    layer.add_datastreams([_ds("a"), _ds("b")])
+    layer.apply(np.array([0, 1, 0]), np.array([0.0, 0.0, 500.0]), np.array([1.0, 2.0, 3.0]))
+    vals, times, stale = layer.state_at(600.0, stale_after=300.0)
+    assert vals.tolist() == [3.0, 2.0] and stale.tolist() == [False, True]
+    vals, _, stale = layer.state_at(100.0, stale_after=300.0)  # scrubbed back
+    assert vals.tolist() == [1.0, 2.0] and stale.tolist() == [False, False]
+    assert layer.state_at(100.0)[2].tolist() == [False, False]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import re
 import sys
 import time
@@ -100,117 +99,79 @@ def _last_values(layer: SensorLayer, limit: int = 10) -> dict[str, dict[str, Any
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..live.ingest import Ingest
-    from ..live.payloads import PayloadParser, PlainMapping
+    from ..live.session import SensorSession
 
     spec = SensorLayerSpec(source=args.source, topics=list(args.topic), qos=args.qos,
                            username=args.username, password_env=args.password_env,
                            mappings=_mappings(args.mapping), thresholds=_thresholds(args.threshold),
-                           history=args.history)
-    password = os.environ.get(spec.password_env) if spec.password_env else None
-    layer = SensorLayer(capacity=spec.history)
-    layer.set_thresholds(spec.thresholds)
-    try:
-        mappings = [PlainMapping.from_dict(m) for m in spec.mappings]
-    except (TypeError, ValueError, KeyError) as exc:
-        raise CityTwinError(f"bad mapping: {exc}") from None
-    ingest = Ingest(layer, PayloadParser(mappings))
-    kind = spec.kind
-    feed: Any = None
-    replay = None
-    if kind == "mqtt":
-        from ..live.mqtt import MqttConfig, MqttFeed
-
-        topics = spec.topics or [m.subscription for m in mappings] or ["#"]
-        feed = MqttFeed(MqttConfig(spec.source, topics=topics, qos=spec.qos, username=spec.username,
-                                   password=password), ingest.on_message, ingest.diag)
-    elif kind == "sensorthings":
-        from ..live.sensorthings import SensorThingsClient, SensorThingsFeed
-
-        feed = SensorThingsFeed(SensorThingsClient(spec.source, username=spec.username, password=password),
-                                ingest, interval=args.interval)
-    else:
-        from ..live.replay import ReplayFeed, load_replay
-        from ..model.clock import SceneClock
-
-        data = load_replay(spec.source)
-        t0, t1 = data.span
-        clock = SceneClock(start=t0, bounds=(t0, t1))
-        replay = ReplayFeed(data, ingest, clock)
-        if data.thresholds and not spec.thresholds:
-            layer.set_thresholds(data.thresholds)
-        if args.speed > 0:
-            clock.play(args.speed)
-    figures = _loop(args, ingest, layer, feed, replay)
-    figures.update({"source": spec.source, "kind": kind})
-    if replay is not None and replay.data.report.counts:
-        figures["load_warnings"] = replay.data.report.as_dict()
+                           history=args.history, replay={"speed": args.speed} if args.speed > 0 else {})
+    session = SensorSession(spec, poll_interval=args.interval)
+    figures = _loop(args, session)
+    figures.update({"source": spec.source, "kind": session.kind})
+    if session.replay is not None and session.replay.data.report.counts:
+        figures["load_warnings"] = session.replay.data.report.as_dict()
     if args.json:
         sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
     else:
         _print_summary(figures)
-    if feed is not None and ingest.diag.connects == 0 and kind == "mqtt":
-        print(f"citytwin: error: never connected to {spec.source}: {ingest.diag.last_error}", file=sys.stderr)
+    diag = session.diagnostics
+    if session.kind == "mqtt" and diag.connects == 0:
+        print(f"citytwin: error: never connected to {spec.source}: {diag.last_error}", file=sys.stderr)
         return 1
-    if kind == "sensorthings" and figures.get("connection") != "connected":
-        print(f"citytwin: error: {ingest.diag.last_error or 'no answer from ' + spec.source}", file=sys.stderr)
+    if session.kind == "sensorthings" and figures.get("connection") != "connected":
+        print(f"citytwin: error: {diag.last_error or 'no answer from ' + spec.source}", file=sys.stderr)
         return 1
     return 0
 
 
-def _loop(args: argparse.Namespace, ingest: Any, layer: SensorLayer, feed: Any, replay: Any) -> dict[str, Any]:
-    d = ingest.diag
+def _loop(args: argparse.Namespace, session: Any) -> dict[str, Any]:
+    d = session.diagnostics
+    layer: SensorLayer = session.layer
     start = time.monotonic()
     next_report = start + 1.0
     last_received = 0
     frame = 1 / 30
-    if feed is not None:
-        feed.start()
+    push_all = session.replay is not None and args.speed <= 0
+    session.start()
     try:
         while True:
             now = time.monotonic()
-            if replay is not None:
-                if args.speed > 0:
-                    replay.poll()
-                else:  # as fast as possible, in one-second slices of the frame loop
-                    replay.poll(np.inf)
-            ingest.drain()
+            session.frame(np.inf if push_all else None)
             if now >= next_report and not args.json:
                 rate = d.received - last_received
                 last_received = d.received
                 sys.stdout.write(f"{now - start:6.0f}s  received {d.received:>9} ({rate:>7}/s)  "
                                  f"parsed {d.parsed:>9}  rejected {d.rejected_total:>7}  "
-                                 f"datastreams {len(layer):>6}\n")
+                                 f"datastreams {len(layer):>6}  {session.state}\n")
                 sys.stdout.flush()
                 next_report += 1.0
             if args.count is not None and d.received >= args.count:
                 break
             if args.seconds is not None and now - start >= args.seconds:
                 break
-            if replay is not None and replay.done and ingest.pending == 0:
+            if session.done:
                 break
             time.sleep(frame)
     except KeyboardInterrupt:
         pass
     finally:
         end = time.monotonic()
-        state: Any = None
-        if feed is not None:
-            st = feed.state
-            state = getattr(st, "value", st)
-            feed.stop()
-    ingest.drain()
+        state = session.state
+        session.stop()
+    session.frame(np.inf if push_all else None)
     secs = end - start
     snap = d.snapshot()
-    return {
+    out = {
         "received": snap["received"], "parsed": snap["parsed"], "applied": snap["applied"],
         "rejected": snap["rejected"], "rejected_total": snap["rejected_total"],
         "datastreams": len(layer), "seconds": round(secs, 3),
         "rate": round(snap["received"] / secs, 1) if secs > 0 else None,
         "alerts": layer.alerts_total, "connects": snap["connects"], "disconnects": snap["disconnects"],
         "last_values": _last_values(layer),
-        **({"connection": state} if state is not None else {}),
     }
+    if session.replay is None:
+        out["connection"] = state
+    return out
 
 
 def _print_summary(f: dict[str, Any]) -> None:

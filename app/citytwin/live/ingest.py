@@ -161,34 +161,51 @@ class Ingest:
 
     def on_message(self, topic: str, payload: bytes) -> None:
         """Feed-thread entry: parse one message and queue its reading (never raises)."""
-        d = self.diag
-        d.received += 1
-        d.bytes += len(payload)
-        now = self.now()
+        parsed = False
+        reason = None
         try:
+            now = self.now()
             r = self.parser.parse(topic, payload, now)
-            d.parsed += 1
+            parsed = True
             self._queue(r, topic, now)
         except Rejected as exc:
-            d.reject(exc.reason)
+            reason = exc.reason
         except Exception as exc:  # a parser bug must not kill the network thread
             log.debug("unexpected error parsing %s: %s", topic, exc)
-            d.reject("internal_error")
+            reason = "internal_error"
+        d = self.diag
+        with d._lock:  # one lock per message, and counts stay exact with several feed threads
+            d.received += 1
+            d.bytes += len(payload)
+            if parsed:
+                d.parsed += 1
+            if reason is not None:
+                d.rejected[reason] += 1
 
     def put_reading(self, reading: Reading) -> None:
         """Feed-thread entry for readings parsed elsewhere (SensorThings HTTP)."""
-        d = self.diag
-        d.received += 1
-        d.parsed += 1
+        reason = None
         try:
             self._queue(reading, "", self.now())
         except Rejected as exc:
-            d.reject(exc.reason)
+            reason = exc.reason
+        d = self.diag
+        with d._lock:
+            d.received += 1
+            d.parsed += 1
+            if reason is not None:
+                d.rejected[reason] += 1
 
     def reject(self, reason: str) -> None:
         """Count a message a feed could not turn into a reading."""
-        self.diag.received += 1
-        self.diag.reject(reason)
+        with self.diag._lock:
+            self.diag.received += 1
+            self.diag.rejected[reason] += 1
+
+    def _count_in(self, n: int) -> None:
+        with self.diag._lock:
+            self.diag.received += n
+            self.diag.parsed += n
 
     def _queue(self, r: Reading, topic: str, now: float) -> None:
         if r.time > now + self.max_future:
@@ -210,9 +227,7 @@ class Ingest:
         """Queue many readings at once (replay); ids must be registered or auto-registrable."""
         times = np.asarray(times, dtype=np.float64)
         values = np.asarray(values, dtype=np.float64)
-        n = len(times)
-        self.diag.received += n
-        self.diag.parsed += n
+        self._count_in(len(times))
         uniq, inv = np.unique(np.asarray(ids, dtype=object).astype(str), return_inverse=True)
         idx_u = np.empty(len(uniq), dtype=np.int64)
         for k, u in enumerate(uniq):  # once per distinct datastream, not per reading
@@ -227,8 +242,7 @@ class Ingest:
                     values: NDArray[np.float64]) -> None:
         """Queue many readings of datastreams already :meth:`register` ed (their returned indices)."""
         times = np.asarray(times, dtype=np.float64)
-        self.diag.received += len(times)
-        self.diag.parsed += len(times)
+        self._count_in(len(times))
         self._put_chunk(np.asarray(idx, dtype=np.int64), times, np.asarray(values, dtype=np.float64))
 
     def _put_chunk(self, idx: NDArray[np.int64], times: NDArray[np.float64],

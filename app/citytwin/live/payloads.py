@@ -279,25 +279,45 @@ class PayloadParser:
         Larger payloads are refused as ``oversize`` without being decoded.
     """
 
-    def __init__(self, mappings: list[PlainMapping] | None = None, max_bytes: int = 65_536) -> None:
+    def __init__(self, mappings: list[PlainMapping] | None = None, max_bytes: int = 65_536,
+                 topic_cache: int = 200_000) -> None:
         self.mappings = list(mappings or [])
         self.max_bytes = int(max_bytes)
+        # topic → how to read it; topics repeat (one per sensor), regexes need not
+        self._routes: dict[str, tuple[str | None, PlainMapping | None, dict[str, str] | None]] = {}
+        self._cache_size = int(topic_cache)
+
+    def _route(self, topic: str) -> tuple[str | None, PlainMapping | None, dict[str, str] | None]:
+        r = self._routes.get(topic)
+        if r is not None:
+            return r
+        ds = sta_topic_id(topic) if topic.endswith("/Observations") else None
+        route: tuple[str | None, PlainMapping | None, dict[str, str] | None] = (ds, None, None)
+        if ds is None:
+            for m in self.mappings:
+                caps = m.match(topic)
+                if caps is not None:
+                    route = (None, m, caps)
+                    break
+        if len(self._routes) >= self._cache_size:  # a flood of distinct topics: start over
+            self._routes.clear()
+        self._routes[topic] = route
+        return route
 
     def parse(self, topic: str, payload: bytes | str, arrived: float) -> Reading:
-        """Parse one message; raises :class:`Rejected` with the reason."""
-        if topic.endswith("/Observations") or topic == "":
-            ds = sta_topic_id(topic) if topic else None
-            if ds is not None or topic == "":
-                return observation_reading(loads(payload, self.max_bytes), ds)
-        for m in self.mappings:
-            caps = m.match(topic)
-            if caps is not None:
-                return m.reading(caps, loads(payload, self.max_bytes), arrived)
+        """Parse one message; raises :class:`Rejected` with the reason.
+
+        An empty topic means "SensorThings Observation carrying its Datastream".
+        """
+        if not topic:
+            return observation_reading(loads(payload, self.max_bytes), None)
+        ds, m, caps = self._route(topic)
+        if ds is not None:
+            return observation_reading(loads(payload, self.max_bytes), ds)
+        if m is not None and caps is not None:
+            return m.reading(caps, loads(payload, self.max_bytes), arrived)
         raise Rejected(UNKNOWN_TOPIC, topic[:80])
 
     def mapping_for(self, datastream: str, topic: str) -> PlainMapping | None:
         """The mapping that read ``topic`` (to name a new datastream's property and unit)."""
-        for m in self.mappings:
-            if m.match(topic) is not None:
-                return m
-        return None
+        return self._route(topic)[1] if topic else None

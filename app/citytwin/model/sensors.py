@@ -361,6 +361,19 @@ class SensorLayer:
         with np.errstate(invalid="ignore"):
             return ~(last > now - period)
 
+    def state_at(self, t: float, stale_after: float | None = None
+                 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+        """What a view draws at scene time ``t``: ``(values, times, stale)``.
+
+        ``stale`` is True where the newest reading at ``t`` is older than
+        ``stale_after`` seconds (or there is none); all False if ``stale_after`` is None.
+        """
+        vals, times = self.latest_at(t)
+        if stale_after is None:
+            return vals, times, np.zeros(len(vals), dtype=bool)
+        with np.errstate(invalid="ignore"):
+            return vals, times, ~(times > t - stale_after)
+
     def alerting(self) -> NDArray[np.bool_]:
         """True for datastreams whose last reading is beyond a threshold."""
         return self._alerting[: len(self.datastreams)].copy()
