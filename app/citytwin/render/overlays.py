@@ -95,6 +95,7 @@ class MapOverlays:
         self._tag = renderer.AddObserver("StartEvent", lambda *_: self.update())
         self.last_scale_m = 0.0
         self.last_north_deg = 0.0
+        self._drawn: dict[str, object] = {}  # what is on screen, to skip unchanged updates
 
     def _project(self, p: np.ndarray) -> np.ndarray:
         r = self.renderer
@@ -121,21 +122,26 @@ class MapOverlays:
         vis = self.north
         for a in (self.disc, self.arrow_light, self.arrow_dark, self.n_label):
             a.SetVisibility(vis)
-        if vis:
+        key = (w, h, round(math.degrees(ang), 1)) if vis else None
+        if vis and self._drawn.get("north") != key:
+            self._drawn["north"] = key
             cx, cy, rad = w - 52.0, h - 58.0, 26.0
             ca, sa = math.cos(ang), math.sin(ang)
 
             def rot(x: float, y: float) -> tuple[float, float]:
                 return cx + x * ca - y * sa, cy + x * sa + y * ca
 
-            disc = [(cx + (rad + 8) * math.cos(k * math.pi / 16), cy + (rad + 8) * math.sin(k * math.pi / 16))
-                    for k in range(32)]
-            _set_polys(self._disc_pd, disc, [list(range(32))])
+            if self._drawn.get("disc") != (w, h):
+                self._drawn["disc"] = (w, h)
+                disc = [(cx + (rad + 8) * math.cos(k * math.pi / 16), cy + (rad + 8) * math.sin(k * math.pi / 16))
+                        for k in range(32)]
+                _set_polys(self._disc_pd, disc, [list(range(32))])
             tip, base_l, base_r, notch = (0, rad), (-rad * 0.5, -rad), (rad * 0.5, -rad), (0, -rad * 0.45)
             _set_polys(self._arrow_dark_pd, [rot(*tip), rot(*base_l), rot(*notch)], [[0, 1, 2]])
             _set_polys(self._arrow_light_pd, [rot(*tip), rot(*notch), rot(*base_r)], [[0, 1, 2]])
             lx, ly = rot(0.0, rad + 15.0)
-            self.n_label.SetInput("N")
+            if self.n_label.GetInput() != "N":
+                self.n_label.SetInput("N")
             self.n_label.SetPosition(lx, ly)
         # scale bar: metres per pixel at the focal point, along the screen's horizontal
         right = np.cross(np.array(cam.GetDirectionOfProjection()), np.array(cam.GetViewUp()))
@@ -149,7 +155,9 @@ class MapOverlays:
         for a in (self.bar_light, self.bar_dark, self.bar_label):
             a.SetVisibility(vis)
         self.last_scale_m = length
-        if vis:
+        key = (w, h, length, round(length * px_per_m, 1)) if vis else None
+        if vis and self._drawn.get("bar") != key:
+            self._drawn["bar"] = key
             L = length * px_per_m
             x0, y0, hgt = 24.0, 22.0, 7.0
             half = L / 2.0
@@ -161,7 +169,8 @@ class MapOverlays:
             _set_polys(self._bar_light_pd,
                        [(x0 + half, y0), (x0 + L, y0), (x0 + L, y0 + hgt), (x0 + half, y0 + hgt)], [[0, 1, 2, 3]])
             label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-            self.bar_label.SetInput(label)
+            if self.bar_label.GetInput() != label:
+                self.bar_label.SetInput(label)
             self.bar_label.SetPosition(x0 + L + 10.0, y0 + hgt / 2.0)
 
     def remove(self) -> None:

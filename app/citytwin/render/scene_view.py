@@ -80,19 +80,19 @@ class SceneView:
 
     # ------------------------------------------------------------ setup
     def _setup_lights(self) -> None:
+        """A sun from the south-west, high, fixed in the scene, and a headlight as fill.
+
+        Two lights only: with software OpenGL every light costs per pixel, and the
+        headlight lights whatever faces the camera, as a fixed fill light would.
+        """
         p = self.plotter
         p.remove_all_lights()
-        # sun from the south-west, high; fill from the north-east; a weak headlight
-        sun = pv.Light(light_type="scene light", intensity=0.85)
+        sun = pv.Light(light_type="scene light", intensity=0.8)
         sun.positional = False
-        sun.position = tuple(camera_direction(215.0, 52.0))
+        sun.position = tuple(camera_direction(215.0, 50.0))
         sun.focal_point = (0.0, 0.0, 0.0)
-        fill = pv.Light(light_type="scene light", intensity=0.32)
-        fill.positional = False
-        fill.position = tuple(camera_direction(40.0, 35.0))
-        fill.focal_point = (0.0, 0.0, 0.0)
-        head = pv.Light(light_type="headlight", intensity=0.22)
-        for light in (sun, fill, head):
+        head = pv.Light(light_type="headlight", intensity=0.38)
+        for light in (sun, head):
             p.add_light(light)
         self.renderer.SetTwoSidedLighting(True)
 
@@ -300,8 +300,10 @@ class SceneView:
 
     # ------------------------------------------------------------ output
     def render(self) -> None:
+        """Draw one frame now (the render window itself: pyvista's ``Plotter.render``
+        skips drawing until ``show`` was called)."""
         self._reset_clipping()
-        self.plotter.render()
+        self.plotter.ren_win.Render()
         self.needs_render = False
 
     def screenshot(self, path: str | None = None) -> NDArray[np.uint8]:

@@ -1,0 +1,205 @@
+"""Rendering benchmark: time to first frame and orbit frame rate, against raw VTK.
+
+For every input file, in this process:
+
+* **time to first frame**: read the file (``citytwin.io.read``), build the visual
+  (one PolyData, colours), create the off-screen window, frame the iso view and
+  render once (``WaitForCompletion``), each step timed;
+* **orbit**: ``--frames`` renders, the camera rotated 360/frames degrees about the
+  vertical axis between them, through :class:`citytwin.render.SceneView` (overlays
+  on, as the app draws them);
+* **baseline**: the same triangles as one plain ``vtkPolyData`` (float32 points,
+  one solid colour, no cell data, no overlays) in a bare ``vtkRenderWindow`` of the
+  same size and MSAA setting, the same camera, the same orbit. The two orbits
+  alternate for ``--rounds`` rounds and the medians are reported, so that load from
+  other processes on a shared machine hits both alike.
+
+Usage::
+
+    python benchmarks/bench_render.py [FILES...] [--size 1280x800] [--frames 60] [--msaa 0] [--json OUT]
+
+Without files: the committed demo district and the Den Haag CityGML tile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+DEFAULT_FILES = [REPO / "scenes" / "demo" / "demo_district.city.json", DATA / "citygml" / "denhaag" / "DenHaag_01.gml.gz"]
+
+log = logging.getLogger("bench_render")
+
+
+class _Baseline:
+    """The same triangles as one plain vtkPolyData in a bare off-screen vtkRenderWindow."""
+
+    def __init__(self, model: Any, lod: str, size: tuple[int, int], msaa: int, camera: Any) -> None:
+        from vtkmodules.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray
+        from vtkmodules.vtkCommonCore import vtkPoints
+        from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
+        from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow
+
+        from citytwin.render.polydata import lod_triangle_mask
+
+        t0 = time.perf_counter()
+        tris = np.ascontiguousarray(model.triangles[lod_triangle_mask(model, lod)], dtype=np.int64).reshape(-1)
+        pts = np.ascontiguousarray(model.vertices, dtype=np.float32).copy()
+        vp = vtkPoints()
+        vp.SetData(numpy_to_vtk(pts, deep=True))
+        ca = vtkCellArray()
+        ca.SetData(numpy_to_vtkIdTypeArray(np.arange(0, len(tris) + 1, 3, dtype=np.int64), deep=True),
+                   numpy_to_vtkIdTypeArray(tris, deep=True))
+        pd = vtkPolyData()
+        pd.SetPoints(vp)
+        pd.SetPolys(ca)
+        mapper = vtkPolyDataMapper()
+        mapper.SetInputData(pd)
+        actor = vtkActor()
+        actor.SetMapper(mapper)
+        actor.GetProperty().SetColor(0.85, 0.82, 0.78)
+        self.ren = vtkRenderer()
+        self.ren.AddActor(actor)
+        self.win = vtkRenderWindow()
+        self.win.SetOffScreenRendering(True)
+        self.win.SetMultiSamples(msaa)
+        self.win.SetSize(*size)
+        self.win.AddRenderer(self.ren)
+        cam = self.ren.GetActiveCamera()
+        cam.SetPosition(camera.GetPosition())
+        cam.SetFocalPoint(camera.GetFocalPoint())
+        cam.SetViewUp(camera.GetViewUp())
+        cam.SetViewAngle(camera.GetViewAngle())
+        self.frame()
+        self.first_frame_s = time.perf_counter() - t0
+
+    def frame(self, degrees: float = 0.0) -> None:
+        if degrees:
+            self.ren.GetActiveCamera().Azimuth(degrees)
+        self.ren.ResetCameraClippingRange()
+        self.win.Render()
+        self.win.WaitForCompletion()
+
+    def close(self) -> None:
+        self.win.Finalize()
+
+
+def _orbit(frame: Any, frames: int) -> float:
+    t = time.perf_counter()
+    for _ in range(frames):
+        frame(360.0 / frames)
+    return frames / (time.perf_counter() - t)
+
+
+def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds: int = 3,
+               lod: str = "best") -> dict[str, Any]:
+    from citytwin.io import read
+    from citytwin.render import SceneView
+
+    t0 = time.perf_counter()
+    model = read(path)
+    t_read = time.perf_counter()
+    sv = SceneView(size=size, multi_samples=msaa)
+    t_window = time.perf_counter()
+    vis = sv.add_model(model, lod=lod)
+    t_visual = time.perf_counter()
+    sv.set_view("iso")
+    sv.render()
+    sv.plotter.ren_win.WaitForCompletion()
+    t_first = time.perf_counter()
+    ttff = {
+        "read_s": t_read - t0,
+        "window_s": t_window - t_read,
+        "visual_s": t_visual - t_window,
+        "frame_s": t_first - t_visual,
+        "total_s": t_first - t0,
+    }
+    t2 = time.perf_counter()
+    vis.build_locator()
+    locator_s = time.perf_counter() - t2
+    base = _Baseline(model, lod, size, msaa, sv.renderer.GetActiveCamera())
+
+    def ours(deg: float) -> None:
+        sv.orbit(deg)
+        sv.render()
+        sv.plotter.ren_win.WaitForCompletion()
+
+    # alternate the two so that background load hits both alike; report the medians
+    fps_ours, fps_base = [], []
+    for _ in range(rounds):
+        fps_ours.append(_orbit(ours, frames))
+        fps_base.append(_orbit(base.frame, frames))
+    base.close()
+    out = {
+        "file": str(path.relative_to(REPO.parent) if path.is_relative_to(REPO.parent) else path),
+        "triangles_drawn": vis.n_cells,
+        "objects": model.n_objects,
+        "time_to_first_frame": ttff,
+        "orbit_fps": float(np.median(fps_ours)),
+        "orbit_fps_rounds": fps_ours,
+        "locator_build_s": locator_s,
+        "baseline_raw_vtk": {"first_frame_s": base.first_frame_s, "orbit_fps": float(np.median(fps_base)),
+                             "orbit_fps_rounds": fps_base},
+    }
+    sv.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("files", nargs="*", type=Path)
+    ap.add_argument("--size", default="1280x800")
+    ap.add_argument("--frames", type=int, default=60)
+    ap.add_argument("--msaa", type=int, default=0)
+    ap.add_argument("--rounds", type=int, default=3, help="orbit rounds per method, alternating (median)")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # child mode: one file, JSON out
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    w, h = (int(v) for v in args.size.lower().split("x"))
+    import vtk
+
+    if args.one:
+        print(json.dumps(bench_file(args.files[0], (w, h), args.frames, args.msaa, args.rounds)))
+        return 0
+    results = []
+    for f in args.files or DEFAULT_FILES:
+        if not f.exists():
+            log.warning("skipped (missing): %s", f)
+            continue
+        # a fresh process per file: the first frame includes creating the GL context
+        cmd = [sys.executable, __file__, str(f), "--one", "--size", args.size, "--frames", str(args.frames),
+               "--msaa", str(args.msaa), "--rounds", str(args.rounds)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        results.append(r)
+        t = r["time_to_first_frame"]
+        b = r["baseline_raw_vtk"]
+        log.info(
+            "%s: %d triangles | first frame %.2f s (read %.2f, GL window %.2f, visual %.3f, frame %.2f) | "
+            "orbit %.1f fps | raw VTK: first frame %.2f s (after read), orbit %.1f fps | locator %.3f s",
+            r["file"], r["triangles_drawn"], t["total_s"], t["read_s"], t["window_s"], t["visual_s"], t["frame_s"],
+            r["orbit_fps"], b["first_frame_s"], b["orbit_fps"], r["locator_build_s"],
+        )
+    report = {
+        "size": [w, h], "frames": args.frames, "msaa": args.msaa, "vtk": vtk.vtkVersion.GetVTKVersion(),
+        "python": platform.python_version(), "machine": platform.machine(), "results": results,
+    }
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
