@@ -128,3 +128,14 @@ def test_view_missing_file_is_one_line(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["view", "/nonexistent/file.gml"]) == 1
     err = capsys.readouterr().err
     assert "file.gml" in err and err.count("\n") == 1
+
+
+def test_cli_and_app_modules_load_no_gui_until_used() -> None:
+    """``citytwin info`` must not pay for Qt or VTK: the view command imports them lazily."""
+    code = (
+        "import sys, citytwin.cli, citytwin.cli.view, citytwin.app, citytwin.qt\n"
+        "citytwin.cli._parser()\n"
+        "print(','.join(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'vtkmodules', 'pyvista')))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert r.stdout.strip() == ""

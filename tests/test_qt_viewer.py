@@ -412,3 +412,88 @@ def test_views_fly_to_and_render_on_demand(qtbot, make_window) -> None:  # noqa:
     vp.finish_animation()
     bb = win.selection_bounds()
     assert np.allclose(vp.camera_state()["focal_point"], bb.mean(axis=0), atol=0.01)
+
+
+def test_demo_scene_opens_with_its_views(qtbot, make_window) -> None:  # noqa: ANN001
+    from citytwin.model.scenefile import read_scene
+
+    scene = qt_fixtures.ROOT / "scenes" / "demo.toml"
+    if not scene.exists():
+        pytest.skip("scenes/demo.toml not in the tree")
+    sf = read_scene(scene)
+    win = make_window()
+    win.open_scene(scene)
+    qtbot.waitUntil(lambda: not win.loader.busy, timeout=120_000)
+    assert {lay.dataset["path"] for lay in win.layers} == {str(d.path) for d in sf.datasets}
+    assert [v.name for v in win.views] == [v.name for v in sf.views]
+    # the scene's camera was applied once everything was loaded (world -> scene-relative)
+    cam = win.viewport.camera_state()
+    assert np.allclose(np.add(cam["focal_point"], win.scene.origin), sf.camera.focal_point, atol=0.01)
+    model = win.objects_dock.model
+    assert model.data(model.index(0, model.columns.index("ID"))) == win.layers[0].model.objects.ids[0]
+
+
+def test_touch_gestures_zoom_and_pan(qtbot, make_window) -> None:  # noqa: ANN001
+    """Pinch dollies (and twists about the view axis), a two-finger pan moves the camera sideways."""
+    win = make_window()
+    load(qtbot, win, need(FZK2))
+    vp = win.viewport
+
+    class Pinch:
+        def scaleFactor(self) -> float:  # noqa: N802
+            return 1.25
+
+        def rotationAngle(self) -> float:  # noqa: N802
+            return 10.0
+
+        def lastRotationAngle(self) -> float:  # noqa: N802
+            return 0.0
+
+    class Pan:
+        def delta(self):  # noqa: ANN202
+            return PySide6.QtCore.QPointF(40.0, 0.0)
+
+    class Event:
+        def __init__(self, g: dict) -> None:
+            self.g, self.accepted = g, []
+
+        def gesture(self, kind):  # noqa: ANN001, ANN202
+            return self.g.get(kind)
+
+        def accept(self, g) -> None:  # noqa: ANN001
+            self.accepted.append(g)
+
+    c0 = vp.camera_state()
+    d0 = np.linalg.norm(np.subtract(c0["position"], c0["focal_point"]))
+    ev = Event({Qt.GestureType.PinchGesture: Pinch()})
+    assert vp._gesture(ev) and len(ev.accepted) == 1
+    c1 = vp.camera_state()
+    assert np.linalg.norm(np.subtract(c1["position"], c1["focal_point"])) == pytest.approx(d0 / 1.25, rel=1e-3)
+    vp._gesture(Event({Qt.GestureType.PanGesture: Pan()}))
+    c2 = vp.camera_state()
+    shift = np.subtract(c2["focal_point"], c1["focal_point"])
+    assert np.linalg.norm(shift) > 0
+    assert np.allclose(np.subtract(c2["position"], c1["position"]), shift)  # a pan, not a turn
+
+
+def test_layer_order_lod_and_remove(qtbot, make_window) -> None:  # noqa: ANN001
+    win = make_window()
+    load(qtbot, win, need(DENHAAG_JSON))
+    dock = win.layers_dock
+    names = [lay.name for lay in win.layers]
+    dock.list.setCurrentRow(0)
+    dock.down_btn.click()
+    assert [lay.name for lay in win.layers] == names[::-1]
+    assert dock.current() == 1
+    # LoD choices: best, lowest and each LoD of the file
+    labels = [dock.lod.itemText(i) for i in range(dock.lod.count())]
+    assert labels[:2] == ["Best per object", "Lowest per object"] and "LoD 2" in labels
+    dock.lod.setCurrentIndex(1)
+    assert win.layers[1].lod == "lowest"
+    n_objects = win.objects_dock.model.rowCount()
+    terrain = next(lay for lay in win.layers if lay.kind == "terrain")
+    dock.list.setCurrentRow(win.layers.index(terrain))
+    dock.remove_btn.click()
+    assert terrain not in win.layers and len(win.layers) == 1
+    assert dock.list.count() == 1
+    assert win.objects_dock.model.rowCount() == n_objects

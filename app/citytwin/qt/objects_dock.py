@@ -47,6 +47,7 @@ class QtObjectsDock(QDockWidget):
         self.view = QTableView(w)
         self.view.setObjectName("objectTable")
         self.view.setModel(self.model)
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # file order first
         self.view.setSortingEnabled(True)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -58,7 +59,6 @@ class QtObjectsDock(QDockWidget):
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.horizontalHeader().setDefaultSectionSize(120)
-        self.view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         lay.addWidget(self.view, 1)
         self.setWidget(w)
         self.filter_edit.returnPressed.connect(self.apply_filter)
