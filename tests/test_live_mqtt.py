@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -263,3 +266,51 @@ def test_feed_command_on_a_broker(broker: LocalBroker) -> None:
     assert d["rejected"]["malformed_json"] >= 1
     assert d["datastreams"] == 7
     assert d["applied"] + d["rejected_total"] == d["received"]
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name) or next(
+        (p for p in (f"/usr/bin/{name}", f"/usr/sbin/{name}") if os.path.exists(p)), None)
+    if path is None:
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+def test_username_password_and_tls(tmp_path) -> None:
+    pw = tmp_path / "passwd"
+    pw.touch()
+    subprocess.run([_tool("mosquitto_passwd"), "-b", str(pw), "alice", "s3cret"], check=True)
+    subprocess.run([_tool("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem"),
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    extra = (f"password_file {pw}\ncertfile {tmp_path / 'cert.pem'}\nkeyfile {tmp_path / 'key.pem'}\n")
+    with LocalBroker(anonymous=False, extra_config=extra) as broker:
+        assert broker.url.startswith("mqtts://")
+        wrong = Ingest(SensorLayer())
+        bad = MqttFeed(MqttConfig(broker.url, topics=["#"], username="alice", password="nope",
+                                  ca_certs=str(tmp_path / "cert.pem"), reconnect_min=0.2, reconnect_max=0.5),
+                       wrong.on_message, wrong.diag)
+        bad.start()
+        try:
+            assert _wait(lambda: "refused" in wrong.diag.last_error)
+            assert bad.state != ConnectionState.CONNECTED and wrong.diag.connects == 0
+        finally:
+            bad.stop()
+        ingest = Ingest(SensorLayer())
+        url = broker.url.replace("mqtts://", "mqtts://alice:s3cret@")
+        feed = MqttFeed(MqttConfig(url, topics=["v1.1/#"], ca_certs=str(tmp_path / "cert.pem")),
+                        ingest.on_message, ingest.diag)
+        feed.start()
+        try:
+            assert feed.wait_for(ConnectionState.CONNECTED, 20)
+            pub = mqtt.Client(CallbackAPIVersion.VERSION2)
+            pub.username_pw_set("alice", "s3cret")
+            pub.tls_set(ca_certs=str(tmp_path / "cert.pem"))
+            pub.connect("127.0.0.1", broker.port)
+            pub.loop_start()
+            pub.publish("v1.1/Datastreams(1)/Observations", _obs(BASE, 4.5), qos=1).wait_for_publish(10)
+            assert _wait(lambda: ingest.diag.applied == 1, ingest)
+            _close(pub)
+        finally:
+            feed.stop()

@@ -8,6 +8,7 @@ the port accepts connections; :meth:`LocalBroker.stop` kills exactly that proces
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -18,12 +19,14 @@ from pathlib import Path
 from ..core.errors import CityTwinError
 
 CONFIG = """listener {port} 127.0.0.1
-allow_anonymous true
+allow_anonymous {anonymous}
 max_queued_messages 1000000
 max_queued_bytes 0
 max_inflight_messages 0
 persistence false
-log_dest none
+log_dest file {log}
+log_type error
+log_type warning
 """
 
 
@@ -41,9 +44,14 @@ def mosquitto_path() -> str | None:
 
 
 class LocalBroker:
-    """A mosquitto process listening on ``127.0.0.1:port``."""
+    """A mosquitto process listening on ``127.0.0.1:port``.
 
-    def __init__(self, port: int | None = None, executable: str | None = None) -> None:
+    ``extra_config`` is appended to the config (e.g. ``password_file …``, or
+    ``certfile``/``keyfile`` lines that make the listener TLS).
+    """
+
+    def __init__(self, port: int | None = None, executable: str | None = None, *,
+                 anonymous: bool = True, extra_config: str = "") -> None:
         exe = executable or mosquitto_path()
         if exe is None:
             raise CityTwinError("mosquitto is not installed")
@@ -51,21 +59,31 @@ class LocalBroker:
         self.port = port or free_port()
         self._dir = tempfile.TemporaryDirectory(prefix="citytwin-mosquitto-")
         self.config = Path(self._dir.name) / "mosquitto.conf"
-        self.config.write_text(CONFIG.format(port=self.port))
+        self.log = Path(self._dir.name) / "mosquitto.log"
+        text = CONFIG.format(port=self.port, anonymous=str(anonymous).lower(), log=self.log)
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            text += "user root\n"  # as root mosquitto would switch to a user that cannot read our files
+        self.config.write_text(text + extra_config)
+        self.tls = "certfile" in extra_config
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
+
+    @property
+    def folder(self) -> Path:
+        """The broker's temporary folder (for password files, certificates)."""
+        return Path(self._dir.name)
 
     def start(self, timeout: float = 10.0) -> LocalBroker:
         """Start the broker and wait until it accepts TCP connections."""
         self.proc = subprocess.Popen([self.executable, "-c", str(self.config)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:
-                err = (self.proc.stderr.read() if self.proc.stderr else b"").decode(errors="replace")
+                err = self.log.read_text(errors="replace") if self.log.exists() else ""
                 raise CityTwinError(f"mosquitto exited at start: {' '.join(err.split())[:200]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
@@ -80,8 +98,6 @@ class LocalBroker:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
-        if self.proc is not None and self.proc.stderr:
-            self.proc.stderr.close()
         self.proc = None
 
     def restart(self) -> None:

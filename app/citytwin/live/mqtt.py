@@ -225,4 +225,4 @@ class MqttFeed:
             self.diag.received += 1
             self.diag.reject("bad_topic")
             return
-        self._deliver(topic, msg.payload)
+        self._deliver(topic, bytes(msg.payload))

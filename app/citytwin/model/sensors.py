@@ -399,6 +399,12 @@ def building_anchors(model: Any) -> Callable[[Sequence[str]], NDArray[np.float64
 
 
 # --------------------------------------------------------------------------- scene-file declaration
+def default_styling() -> dict[str, Any]:
+    """Styling of a sensor layer unless the scene file says otherwise."""
+    return {"color_by": "value", "colormap": "viridis", "range": None, "size": 8.0, "labels": False,
+            "stale_color": [0.6, 0.6, 0.6]}
+
+
 @dataclass
 class SensorLayerSpec:
     """How a scene file declares a sensor layer (embedded by the scene-file module).
@@ -440,8 +446,7 @@ class SensorLayerSpec:
     password_env: str | None = None
     mappings: list[dict[str, Any]] = field(default_factory=list)
     replay: dict[str, Any] = field(default_factory=dict)
-    styling: dict[str, Any] = field(default_factory=lambda: {
-        "color_by": "value", "colormap": "viridis", "range": None, "size": 8.0, "labels": False})
+    styling: dict[str, Any] = field(default_factory=lambda: default_styling())
     thresholds: list[Threshold] = field(default_factory=list)
     history: int = 256
     stale_after: float = 900.0
@@ -485,7 +490,7 @@ class SensorLayerSpec:
         """Inverse of :meth:`to_dict`; unknown keys are ignored, wrong types raise ValueError."""
         if not isinstance(d, dict) or not isinstance(d.get("source"), str) or not d["source"]:
             raise ValueError("sensor layer needs a 'source' string")
-        styling = cls.__dataclass_fields__["styling"].default_factory()  # type: ignore[misc]
+        styling = default_styling()
         styling.update(d.get("styling") or {})
         try:
             return cls(
