@@ -47,7 +47,18 @@ def ring_coords(lr: Any) -> NDArray[np.float64] | None:
         tag = c.tag
         if tag in POSLIST_TAGS:
             d = c.get("srsDimension")
-            return _parse(c.text, int(d) if d and d.isdigit() else 3)
+            if d is None or d == "3":  # the usual case, inlined
+                text = c.text
+                if not text:
+                    return None
+                try:
+                    arr = np.fromstring(text, sep=" ")
+                except ValueError:
+                    return None
+                if len(arr) % 3 == 0:
+                    return arr.reshape(-1, 3)
+                return _parse(text, 3)
+            return _parse(c.text, int(d) if d.isdigit() else 3)
         if tag in COORDS_TAGS:
             text = c.text or ""
             cs = c.get("cs", ",")
@@ -123,8 +134,9 @@ class PolygonStore:
         slot = len(self.poly_obj)
         idk, id2 = self._id, self._id2
         nr = 0
-        if len(poly) == 1 and len(poly[0]) == 1:  # one boundary, one ring: the common case
-            lr = poly[0][0]
+        b = poly[0] if len(poly) == 1 else None
+        if b is not None and len(b) == 1:  # one boundary, one ring: the common case
+            lr = b[0]
             arr = ring_coords(lr)
             if arr is not None and len(arr) >= 3:
                 rid = lr.get(idk)
