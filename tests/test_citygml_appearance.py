@@ -132,6 +132,17 @@ def test_global_appearance_before_or_after_geometry(tmp_path: Path, appearance_f
     assert m.metadata["other_themes"] == ["night"]
 
 
+def test_unnamed_appearance_applies_next_to_the_first_theme(tmp_path: Path) -> None:
+    p = _app_file(tmp_path, "x.png", False, theme2=True)
+    text = p.read_text().replace("<app:theme>day</app:theme>", "")
+    p.write_text(text)
+    m = read_citygml(p)
+    # the unnamed appearance (texture + red) and the first named theme (blue) both apply
+    assert m.metadata["appearance_theme"] == "night"
+    assert m.polygons.texture.tolist() == [0]
+    assert m.materials[m.polygons.material[0]]["diffuseColor"] == [0.0, 0.0, 1.0]
+
+
 def test_missing_synthetic_texture(tmp_path: Path) -> None:
     m = read_citygml(_app_file(tmp_path, "nope/missing.jpg", False))
     assert m.textures[0]["found"] is False

@@ -57,12 +57,16 @@ class Appearances:
             if LN[ch.tag] == "theme" and ch.text:
                 theme = ch.text.strip()
                 break
-        if self.theme is None:
-            self.theme = theme
-        elif theme != self.theme:
-            if theme not in self.other_themes:
-                self.other_themes.append(theme)
-            return
+        # appearances without a theme always apply; of the named themes the first is kept
+        if theme:
+            if not self.theme:
+                self.theme = theme
+            elif theme != self.theme:
+                if theme not in self.other_themes:
+                    self.other_themes.append(theme)
+                return
+        elif self.theme is None:
+            self.theme = ""
         for prop in app:
             if LN[prop.tag] not in ("surfaceDataMember", "surfaceData"):
                 continue
