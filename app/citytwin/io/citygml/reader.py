@@ -361,7 +361,10 @@ def _stream(r: _Reader, src: Any, root_tag: str | None) -> str | None:
     p, b = r.path, r.b
     gc_was_on = gc.isenabled()
     gc.disable()  # many short-lived proxies and no cycles: the collector would only cost time
-    context = etree.iterparse(src, events=("end",), tag=_MEMBERS, **_PARSER_OPTS)
+    context = etree.iterparse(
+        src, events=("end",), tag=_MEMBERS, remove_blank_text=True, remove_comments=True,
+        remove_pis=True, collect_ids=False, **_PARSER_OPTS,
+    )
     try:
         for _, m in context:
             if r.members == 0:
