@@ -348,3 +348,39 @@ def test_seq_header_errors(tmp_path):
     empty.write_text("\n\n")
     with pytest.raises(ReaderError, match="empty"):
         read_cityjsonseq(empty)
+
+
+def test_seq_worker_processes_give_same_model(tmp_path, monkeypatch):
+    from citytwin.io.cityjson import seq
+
+    app = {"materials": [{"name": "m0"}]}
+    lines = [_doc({}, [], appearance=app)]
+    for i in range(30):
+        v = [[x + 2000 * i, y, z] for x, y, z in CUBE_V]
+        objs = {f"b{i}": {"type": "Building", "children": [f"p{i}"]},
+                f"p{i}": {"type": "BuildingPart", "parents": [f"b{i}"],
+                          "geometry": [_solid(material={"t": {"value": 0}})]}}
+        if i == 7:
+            objs[f"p{i}"]["geometry"][0]["boundaries"] = [[[[0, 1, 42]]]]  # broken: skipped
+        feat = _feature(f"f{i}", objs, v)
+        if i == 11:  # a feature with its own materials, indexed from 0 within the feature
+            feat["appearance"] = {"materials": [{"name": "own"}]}
+            objs[f"p{i}"]["geometry"][0]["material"] = {"t": {"value": 0}}
+        lines.append(feat)
+        if i == 20:
+            lines.append("{broken")
+    p = _seq(tmp_path, lines)
+    serial = read_cityjsonseq(p)
+    monkeypatch.setattr(seq, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(seq, "CHUNK_LINES", 4)
+    monkeypatch.setattr(seq, "BATCH_FEATURES", 3)
+    par = read_cityjsonseq(p)
+    assert par.objects.ids == serial.objects.ids and len(par.objects) == 59
+    assert np.array_equal(par.objects.parents, serial.objects.parents)
+    assert np.allclose(par.world_vertices(), serial.world_vertices())
+    assert np.array_equal(par.triangles, serial.triangles)
+    assert [m["name"] for m in par.materials] == [m["name"] for m in serial.materials] == ["m0", "own"]
+    assert np.array_equal(par.polygons.material, serial.polygons.material)
+    assert set(par.polygons.material.tolist()) == {0, 1}
+    assert par.report.skipped_objects == serial.report.skipped_objects == 1
+    assert par.report.counts["json-error"] == serial.report.counts["json-error"] == 1

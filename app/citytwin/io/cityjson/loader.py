@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,49 @@ _SURFACE_DEPTH = {
 _IGNORED = ("MultiPoint", "MultiLineString")
 # the attribute our writer uses for CityGML types that CityJSON 2.0 lacks
 CITYGML_TYPE = "citygml:type"
+
+
+@dataclass
+class Packed:
+    """One batch as arrays, vertex and object indices local to the batch (picklable)."""
+
+    verts: NDArray[np.float64]
+    ri: NDArray[np.int64]
+    rs: NDArray[np.int64]
+    pn: NDArray[np.int64]
+    p_obj: NDArray[np.int64]
+    p_sem: NDArray[np.uint8]
+    p_lod: NDArray[np.int64]
+    p_mat: NDArray[np.int32]
+    p_tex: NDArray[np.int32]
+    uv: NDArray[np.float32] | None
+    ids: list[str]
+    types: list[str]
+    attrs: list[dict[str, Any]]
+    parents: list[list[str]]
+    children: list[Any]
+    bad: dict[int, str]
+    materials: list[dict[str, Any]] = field(default_factory=list)
+    textures: list[dict[str, Any]] = field(default_factory=list)
+    mat_base: int = 0
+    tex_base: int = 0
+
+
+class AppearanceSink:
+    """Stands in for the builder in a worker process: collects materials and textures."""
+
+    def __init__(self, report: LoadReport, materials: list[Any], textures: list[Any]) -> None:
+        self.report = report
+        self.materials: list[dict[str, Any]] = list(materials)
+        self.textures: list[dict[str, Any]] = list(textures)
+
+    def add_material(self, material: dict[str, Any]) -> int:
+        self.materials.append(material)
+        return len(self.materials) - 1
+
+    def add_texture(self, path: str, found: bool, **extra: Any) -> int:
+        self.textures.append({"path": path, "found": found, **extra})
+        return len(self.textures) - 1
 
 
 def resolve_crs(path: Path, declared: str | None, user: Any, report: LoadReport) -> CRS | None:
@@ -91,8 +135,8 @@ def _flat_values(values: Any, depth: int, boundaries: list[Any], n: int) -> list
 class CityJSONLoader:
     """Accumulates CityJSON objects in batches and feeds them to a builder."""
 
-    def __init__(self, builder: CityModelBuilder, header: Header, base_dir: Path) -> None:
-        self.b = builder
+    def __init__(self, builder: CityModelBuilder | AppearanceSink, header: Header, base_dir: Path) -> None:
+        self.b: Any = builder
         self.report = builder.report
         self.header = header
         self.base_dir = base_dir
@@ -109,6 +153,9 @@ class CityJSONLoader:
         self.pending_children: list[tuple[int, str]] = []
         self.ignored: Counter[str] = Counter()
         self.n_documents = 0
+        # materials / textures that belong to the header (workers detach the rest)
+        self.mat_base = len(builder.materials)
+        self.tex_base = len(builder.textures)
         self._reset()
 
     # ------------------------------------------------------------- batches
@@ -428,20 +475,22 @@ class CityJSONLoader:
                 bad.setdefault(i, "malformed boundaries (not vertex indices)")
         return ri
 
-    def flush(self) -> None:
-        """Convert the current batch to arrays and add it to the builder."""
+    def pack(self, detach_appearance: bool = False) -> Packed | None:
+        """Convert the current batch to arrays (indices local to the batch) and reset it.
+
+        With ``detach_appearance`` (worker processes) materials and textures that
+        features added since the last pack are moved into the result, to be added
+        to the real builder by :meth:`commit`.
+        """
         nobj = len(self.o_id)
         if nobj == 0 and not self.ri:
             self._reset()
-            return
+            return None
         bad: dict[int, str] = {}
         verts = self._vertices(bad)
         n_main = len(verts)
         if self.inst:
             verts = np.concatenate([verts, *self.inst])
-        vstart = self.b.add_vertices(verts)
-        del verts
-
         ri = self._corner_indices(bad)
         n_c = len(ri)
         rs = np.asarray(self.rs, dtype=np.int64)
@@ -454,7 +503,7 @@ class CityJSONLoader:
             base = np.asarray(self.seg_base, dtype=np.int64) + np.where(kind == 1, n_main, 0)
             lim = np.repeat(np.asarray(self.seg_n, dtype=np.int64), lens)
             bad_c = (ri < 0) | (ri >= lim)
-            ri += np.repeat(base, lens) + vstart
+            ri += np.repeat(base, lens)
             if bad_c.any():
                 ring_cum = np.concatenate([[0], np.cumsum(rs)])
                 poly_r = np.concatenate([[0], np.cumsum(pn)])
@@ -462,60 +511,96 @@ class CityJSONLoader:
                 corner_poly = np.repeat(np.arange(len(pn)), per_poly)
                 for o in np.unique(p_obj[corner_poly[bad_c]]).tolist():
                     bad.setdefault(o, "vertex index out of range")
-        # objects
+        uv = None
+        if self.has_uv:
+            cuv = np.asarray(self.cuv, dtype=np.int64)
+            uva = self._uv_array()
+            ok = (cuv >= 0) & (cuv < len(uva))
+            uv = np.full((len(cuv), 2), np.nan, np.float32)
+            uv[ok] = uva[cuv[ok]]
+        pk = Packed(
+            verts=verts, ri=ri, rs=rs, pn=pn, p_obj=p_obj,
+            p_sem=np.asarray(self.p_sem, dtype=np.uint8),
+            p_lod=np.asarray(self.p_lod, dtype=np.int64),
+            p_mat=np.asarray(self.p_mat, dtype=np.int32),
+            p_tex=np.asarray(self.p_tex, dtype=np.int32),
+            uv=uv, ids=self.o_id, types=self.o_type, attrs=self.o_attr,
+            parents=self.o_par, children=self.o_chi, bad=bad,
+        )
+        if detach_appearance:
+            pk.mat_base, pk.tex_base = self.mat_base, self.tex_base
+            pk.materials = self.b.materials[self.mat_base :]
+            pk.textures = self.b.textures[self.tex_base :]
+            del self.b.materials[self.mat_base :], self.b.textures[self.tex_base :]
+        self._reset()
+        return pk
+
+    def commit(self, pk: Packed | None) -> None:
+        """Add a packed batch to the builder: one ``add_vertices``, one ``add_polygons`` per LoD."""
+        if pk is None:
+            return
+        b = self.b
+        vstart = b.add_vertices(pk.verts)
+        ri = pk.ri + vstart
+        p_mat, p_tex = pk.p_mat, pk.p_tex
+        if pk.materials:
+            off = len(b.materials) - pk.mat_base
+            for m in pk.materials:
+                b.add_material(m)
+            p_mat = np.where(p_mat >= pk.mat_base, p_mat + off, p_mat).astype(np.int32)
+        if pk.textures:
+            off = len(b.textures) - pk.tex_base
+            for t in pk.textures:
+                extra = {k: v for k, v in t.items() if k not in ("path", "found")}
+                b.add_texture(t["path"], t["found"], **extra)
+            p_tex = np.where(p_tex >= pk.tex_base, p_tex + off, p_tex).astype(np.int32)
+        nobj = len(pk.ids)
         gidx = np.full(max(nobj, 1), -1, dtype=np.int64)
-        add = self.b.add_object
+        add = b.add_object
         pp, pc = self.pending_parents, self.pending_children
+        bad = pk.bad
         for i in range(nobj):
             if i in bad:
-                self.report.skip(self.o_id[i], bad[i])
+                self.report.skip(pk.ids[i], bad[i])
                 continue
-            g = add(self.o_id[i], self.o_type[i], self.o_attr[i])
+            g = add(pk.ids[i], pk.types[i], pk.attrs[i])
             gidx[i] = g
-            par = self.o_par[i]
+            par = pk.parents[i]
             if par:
                 pp.append((g, par[0]))
                 if len(par) > 1:
-                    self.report.warn("several-parents", f"{self.o_id[i]}: only the first parent is kept")
-            ch = self.o_chi[i]
+                    self.report.warn("several-parents", f"{pk.ids[i]}: only the first parent is kept")
+            ch = pk.children[i]
             if ch:
                 for c in ch:
                     pc.append((g, str(c)))
-        # polygons, one add_polygons per LoD
-        if len(pn):
-            p_gobj = gidx[p_obj]
-            keep = p_gobj >= 0
-            p_sem = np.asarray(self.p_sem, dtype=np.uint8)
-            p_lod = np.asarray(self.p_lod, dtype=np.int64)
-            p_mat = np.asarray(self.p_mat, dtype=np.int32)
-            p_tex = np.asarray(self.p_tex, dtype=np.int32)
-            uv = None
-            if self.has_uv:
-                cuv = np.asarray(self.cuv, dtype=np.int64)
-                uva = self._uv_array()
-                ok = (cuv >= 0) & (cuv < len(uva))
-                uv = np.full((len(cuv), 2), np.nan, np.float32)
-                uv[ok] = uva[cuv[ok]]
-            codes = np.unique(p_lod[keep])
-            for code in codes.tolist():
-                m = keep & (p_lod == code)
-                if m.all():
-                    rm = cm = slice(None)
-                else:
-                    rm = np.repeat(m, pn)
-                    cm = np.repeat(rm, rs)
-                self.b.add_polygons(
-                    p_gobj[m],
-                    ri[cm],
-                    rs[rm],
-                    pn[m],
-                    semantic=p_sem[m],
-                    lod=lod_value(int(code)),
-                    material=p_mat[m],
-                    texture=p_tex[m],
-                    uv=None if uv is None else uv[cm],
-                )
-        self._reset()
+        pn, rs = pk.pn, pk.rs
+        if not len(pn):
+            return
+        p_gobj = gidx[pk.p_obj]
+        keep = p_gobj >= 0
+        for code in np.unique(pk.p_lod[keep]).tolist():
+            m = keep & (pk.p_lod == code)
+            if m.all():
+                rm = cm = slice(None)
+            else:
+                rm = np.repeat(m, pn)
+                cm = np.repeat(rm, rs)
+            b.add_polygons(
+                p_gobj[m],
+                ri[cm],
+                rs[rm],
+                pn[m],
+                semantic=pk.p_sem[m],
+                lod=lod_value(int(code)),
+                material=p_mat[m],
+                texture=p_tex[m],
+                uv=None if pk.uv is None else pk.uv[cm],
+            )
+
+    def flush(self) -> None:
+        """Convert the current batch to arrays and add it to the builder."""
+        self.commit(self.pack())
 
     # --------------------------------------------------------------- finish
     def finish(self) -> None:
