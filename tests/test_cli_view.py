@@ -139,3 +139,13 @@ def test_cli_and_app_modules_load_no_gui_until_used() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert r.stdout.strip() == ""
+
+
+def test_only_qt_imports_pyside6() -> None:
+    """The renderer draws without Qt; only ``citytwin.qt`` (and the app that composes it) loads PySide6."""
+    code = (
+        "import sys, citytwin.render, citytwin.render.viewtools, citytwin.render.snapshot\n"
+        "print(','.join(m for m in sys.modules if m.split('.')[0] == 'PySide6'))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert r.stdout.strip() == ""

@@ -202,6 +202,7 @@ def test_walk_mode_moves_camera_at_eye_height(qtbot, make_window) -> None:  # no
     win.act_walk.trigger()
     assert vp.walk_mode
     cam = vp.renderer.GetActiveCamera()
+    vp.collide = False  # measure the steps in the open; collisions are tested below
     p0 = np.array(cam.GetPosition())
     g0 = vp.ground_height(*p0)
     assert p0[2] - g0 == pytest.approx(EYE_HEIGHT, abs=0.05)
@@ -497,3 +498,23 @@ def test_layer_order_lod_and_remove(qtbot, make_window) -> None:  # noqa: ANN001
     assert terrain not in win.layers and len(win.layers) == 1
     assert dock.list.count() == 1
     assert win.objects_dock.model.rowCount() == n_objects
+
+
+def test_walking_stops_at_walls(qtbot, make_window) -> None:  # noqa: ANN001
+    win = make_window()
+    load(qtbot, win, need(FZK2))
+    vp = win.viewport
+    lo, hi = win.scene_bounds()
+    centre = (lo + hi) / 2
+    # stand 15 m south of the house, looking north at it
+    vp.set_camera_state({"position": [centre[0], lo[1] - 15.0, lo[2] + 1.7],
+                         "focal_point": [centre[0], centre[1], lo[2] + 1.7], "view_up": [0, 0, 1],
+                         "view_angle": 30.0})
+    vp.set_walk_mode(True)
+    vp.set_camera_state({"position": [centre[0], lo[1] - 15.0, lo[2] + 1.7],
+                         "focal_point": [centre[0], centre[1], lo[2] + 1.7], "view_up": [0, 0, 1],
+                         "view_angle": 30.0})
+    for _ in range(15):
+        vp.walk_step(forward=2.0)
+    y = vp.camera_state()["position"][1]
+    assert lo[1] - 15.0 + 10.0 < y < lo[1] - 0.3  # moved, but stopped in front of the wall

@@ -108,7 +108,7 @@ class QtMainWindow(QMainWindow):
         self.attributes_dock = QtAttributesDock(self)
         self.objects_dock = QtObjectsDock(self)
         self.log_dock = QtLogDock(self)
-        self.measure_tool = QtMeasureTool(self.viewport.renderer, self.viewport.request_render, self)
+        self.measure_tool = QtMeasureTool(self.viewport.overlay_renderer, self.viewport.request_render, self)
         self.measure_dock = QtMeasureDock(self.measure_tool, self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.layers_dock)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.attributes_dock)

@@ -20,6 +20,7 @@ from PySide6.QtGui import QImage, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from pyvistaqt.rwi import QVTKRenderWindowInteractor
 
+from ..model.semantics import SEMANTICS
 from ..render import viewtools
 from .layers import Hit, Layer
 
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 
 EYE_HEIGHT = 1.7  # metres above the ground in walk mode
 CLICK_TOLERANCE = 4  # pixels a press may move and still count as a click
+WALKABLE = frozenset(
+    SEMANTICS.index(n) for n in ("Terrain", "Road", "TrafficArea", "AuxiliaryTrafficArea", "Marking",
+                                 "LandUse", "Railway", "Bridge", "WaterSurface", "Water")
+)
 
 
 def pick_layer(layer: Layer, index: int, p0: NDArray[np.float64], p1: NDArray[np.float64]) -> Hit | None:
@@ -59,6 +64,10 @@ class QtViewport(QWidget):
         self.render_window.SetMultiSamples(int(multi_samples))
         self.renderer = viewtools.make_renderer()
         self.render_window.AddRenderer(self.renderer)
+        # measurements and other annotations: drawn over the city, with the same camera
+        self.overlay_renderer = viewtools.make_overlay_renderer(self.renderer)
+        self.render_window.SetNumberOfLayers(2)
+        self.render_window.AddRenderer(self.overlay_renderer)
         self.interactor = self.render_window.GetInteractor()
         self.interactor.SetInteractorStyle(viewtools.trackball_style())
         self.interactor.Initialize()
@@ -79,6 +88,8 @@ class QtViewport(QWidget):
         self._walk = False
         self._look_from: QPoint | None = None
         self.walk_speed = 2.0
+        self.collide = True  # walls stop the walker
+        self._eye_offset = 0.0  # metres above eye height (Q/E in walk mode)
         self._anim: QVariantAnimation | None = None
         self.last_pick_ms: float = float("nan")
         self.rwi.setMouseTracking(True)
@@ -240,11 +251,30 @@ class QtViewport(QWidget):
         self.last_pick_ms = (time.perf_counter() - t0) * 1000.0
         return hit
 
+    def _walkable(self, hit: Hit) -> bool:
+        layer = self.layers()[hit.layer]
+        if layer.kind == "terrain":
+            return True
+        sem = int(layer.visual.cell_semantic[hit.cell]) if hit.cell >= 0 else 0
+        return sem in WALKABLE
+
+    def ground_hit(self, x: float, y: float, z_from: float) -> Hit | None:
+        """First walkable surface (terrain, road, pavement, land use) straight below
+        ``(x, y, z_from)``; roofs, trees and other objects in between are passed through."""
+        top = z_from
+        for _ in range(16):
+            hit = self.pick_ray(np.array([x, y, top]), np.array([x, y, top - 10000.0]))
+            if hit is None:
+                return None
+            if self._walkable(hit):
+                return hit
+            top = float(hit.point[2]) - 0.01
+        return None
+
     def ground_height(self, x: float, y: float, z: float) -> float:
-        """Height of the terrain (or, without terrain, the scene's lowest point) below (x, y)."""
-        p0 = np.array([x, y, z + 5000.0])
-        p1 = np.array([x, y, z - 5000.0])
-        hit = self.pick_ray(p0, p1, kinds=("terrain",))
+        """Height of the ground below ``(x, y)`` seen from ``z`` (or, with nothing below,
+        the scene's lowest point)."""
+        hit = self.ground_hit(x, y, z)
         if hit is not None:
             return float(hit.point[2])
         bounds = self.scene_bounds()
@@ -261,6 +291,7 @@ class QtViewport(QWidget):
             return
         self._walk = on
         if on:
+            self._eye_offset = 0.0
             st = self.camera_state()
             fp = np.asarray(st["focal_point"])
             pos = np.asarray(st["position"])
@@ -269,12 +300,33 @@ class QtViewport(QWidget):
             if np.linalg.norm(d) < 1e-6:
                 d = np.array([0.0, 1.0, 0.0])
             d /= np.linalg.norm(d)
-            eye = fp.copy()
-            eye[2] = self.ground_height(eye[0], eye[1], eye[2]) + EYE_HEIGHT
-            self._set_eye(eye, d, 0.0)
+            eye = self._open_ground(fp, pos)
+            eye[2] = self.ground_height(eye[0], eye[1], eye[2] + 1.0) + EYE_HEIGHT
+            look = fp - eye  # keep looking at what was in the centre of the view
+            pitch = math.degrees(math.atan2(look[2], float(np.hypot(look[0], look[1])) or 1.0))
+            self._set_eye(eye, look if np.hypot(look[0], look[1]) > 1e-6 else d, max(-10.0, min(30.0, pitch)))
             self.rwi.setFocus()
         self.walkChanged.emit(on)
         self.request_render()
+
+    def _open_ground(self, fp: NDArray[np.float64], cam: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Where to stand when walking starts: a walkable point (nothing but ground straight
+        below) between the focal point and the camera, seen from above, preferring one from
+        which the focal point can be seen at eye height; the focal point when there is none."""
+        fallback = None
+        for t in np.linspace(0.1, 1.0, 37):
+            p = fp + (cam - fp) * t
+            hit = self.pick_ray(np.array([p[0], p[1], p[2] + 5000.0]), np.array([p[0], p[1], p[2] - 5000.0]))
+            if hit is None or not self._walkable(hit):
+                continue
+            ground = np.array([p[0], p[1], hit.point[2]])
+            eye = ground + [0.0, 0.0, EYE_HEIGHT]
+            sight = self.pick_ray(eye, fp + (fp - eye) * 0.01)
+            if sight is None or np.linalg.norm(sight.point - fp) < 3.0:
+                return ground
+            if fallback is None:
+                fallback = ground
+        return fallback if fallback is not None else fp.copy()
 
     def _set_eye(self, eye: NDArray[np.float64], heading: NDArray[np.float64], pitch_deg: float) -> None:
         p = math.radians(max(-85.0, min(85.0, pitch_deg)))
@@ -303,10 +355,18 @@ class QtViewport(QWidget):
         follows the ground at :data:`EYE_HEIGHT` unless moved up explicitly."""
         eye, heading, pitch = self._walk_vectors()
         side = np.array([heading[1], -heading[0], 0.0])
-        eye = eye + heading * forward + side * right
-        ground = self.ground_height(eye[0], eye[1], eye[2])
-        self._eye_offset = getattr(self, "_eye_offset", 0.0) + up
-        self._eye_offset = max(0.0, self._eye_offset)
+        move = heading * forward + side * right
+        dist = float(np.linalg.norm(move))
+        if dist > 0 and self.collide:
+            # walls stop the walker half a metre before them (a ray at chest height)
+            chest = eye - [0.0, 0.0, 0.5]
+            hit = self.pick_ray(chest, chest + move / dist * (dist + 0.5))
+            if hit is not None and not self._walkable(hit):
+                free = max(0.0, float(np.linalg.norm(hit.point - chest)) - 0.5)
+                move = move / dist * min(free, dist)
+        eye = eye + move
+        ground = self.ground_height(eye[0], eye[1], eye[2] - self._eye_offset)
+        self._eye_offset = max(0.0, self._eye_offset + up)
         eye[2] = ground + EYE_HEIGHT + self._eye_offset
         self._set_eye(eye, heading, pitch)
         self.cameraMoved.emit()

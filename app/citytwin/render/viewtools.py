@@ -48,6 +48,18 @@ def make_renderer() -> vtkRenderer:
     return ren
 
 
+def make_overlay_renderer(main: vtkRenderer) -> vtkRenderer:
+    """A renderer in layer 1 that shares ``main``'s camera: what it draws is never hidden
+    by the city (measurement lines, labels)."""
+    ren = vtkRenderer()
+    ren.SetLayer(1)
+    ren.SetActiveCamera(main.GetActiveCamera())
+    ren.InteractiveOff()
+    ren.SetPreserveColorBuffer(True)
+    ren.SetPreserveDepthBuffer(False)
+    return ren
+
+
 def setup_lights(ren: vtkRenderer) -> None:
     """Sun from the south-west, a fill light from the north-east and a weak headlight
     (the same set as the off-screen :class:`~citytwin.render.scene_view.SceneView`)."""
