@@ -379,3 +379,19 @@ def test_comments_and_nested_aggregates_in_geometry(tmp_path: Path) -> None:
     m = read_citygml(write2(tmp_path, body))
     assert len(m.polygons) == 4
     assert sorted(m.polygons.lod.tolist()) == [10, 20, 20, 20]
+
+
+def test_srs_dimension_2_inherited_from_the_geometry(tmp_path: Path) -> None:
+    # 6 corners in 2D = 12 numbers, which would also read as 4 corners in 3D
+    body = (
+        '<cityObjectMember><bldg:Building gml:id="b"><bldg:lod0FootPrint><gml:MultiSurface srsDimension="2">'
+        "<gml:surfaceMember><gml:Polygon><gml:exterior><gml:LinearRing><gml:posList>"
+        "0 0 2 0 2 1 1 1 1 2 0 2</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon>"
+        "</gml:surfaceMember></gml:MultiSurface></bldg:lod0FootPrint>"
+        "<gml:name>A &amp; B &#233;</gml:name></bldg:Building></cityObjectMember>"
+    )
+    m = read_citygml(write2(tmp_path, body))
+    assert len(m.polygons.ring_idx) == 6
+    assert m.polygon_areas().tolist() == pytest.approx([3.0])
+    assert m.lods() == [0.0]
+    assert m.objects.attributes[0]["name"] == "A & B é"

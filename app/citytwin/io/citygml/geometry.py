@@ -39,14 +39,20 @@ def _parse(text: str | None, dim: int) -> NDArray[np.float64] | None:
     return out
 
 
-def ring_coords(lr: Any) -> NDArray[np.float64] | None:
-    """``(n, 3)`` coordinates of a ``gml:LinearRing`` (posList, pos list or GML2 coordinates)."""
+def ring_coords(lr: Any, dim: int = 3) -> NDArray[np.float64] | None:
+    """``(n, 3)`` coordinates of a ``gml:LinearRing`` (posList, pos list or GML2 coordinates).
+
+    ``dim`` is the ``srsDimension`` inherited from the enclosing geometry, used when
+    the posList states none.
+    """
     n = len(lr)
     if n == 1:
         c = lr[0]
         tag = c.tag
         if tag in POSLIST_TAGS:
             d = c.get("srsDimension")
+            if d is None and dim != 3:
+                d = str(dim)
             if d is None or d == "3":  # the usual case, inlined
                 text = c.text
                 if not text:
@@ -124,6 +130,7 @@ class PolygonStore:
         self.aggs: dict[str, tuple[int, int]] = {}  # id of an aggregate -> slot range
         self.flip: set[int] = set()
         self.broken = 0  # polygons whose coordinates could not be read
+        self.dim = 3  # srsDimension of the geometry being read
 
     def __len__(self) -> int:
         return len(self.poly_obj)
@@ -137,7 +144,7 @@ class PolygonStore:
         b = poly[0] if len(poly) == 1 else None
         if b is not None and len(b) == 1:  # one boundary, one ring: the common case
             lr = b[0]
-            arr = ring_coords(lr)
+            arr = ring_coords(lr, self.dim)
             if arr is not None and len(arr) >= 3:
                 rid = lr.get(idk)
                 if rid is None and id2 is not None:
@@ -170,7 +177,7 @@ class PolygonStore:
         start = len(rings)
         rids = []
         for lr in poly.iter(self.ring_tags):
-            arr = ring_coords(lr)
+            arr = ring_coords(lr, self.dim)
             if arr is None or len(arr) < 3:
                 del rings[start:], sizes[start:]
                 self.broken += 1

@@ -254,6 +254,8 @@ class _Reader:
             return
         store = self.store
         add = store.add
+        d = prop[0].get("srsDimension") if len(prop) else None
+        store.dim = 2 if d == "2" else 3
         if not self.full:
             # the usual shapes (MultiSurface / CompositeSurface / Solid of surface members)
             # are walked directly; anything else goes through one C-level iter()
