@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import platform
 import subprocess
 import sys
@@ -192,7 +193,10 @@ def main(argv: list[str] | None = None) -> int:
             r["file"], r["triangles_drawn"], t["total_s"], t["read_s"], t["window_s"], t["visual_s"], t["frame_s"],
             r["orbit_fps"], b["first_frame_s"], b["orbit_fps"], r["locator_build_s"],
         )
+    log.info("load average %s on %s CPUs (other processes share them: compare the two columns, not runs)",
+             " ".join(f"{v:.1f}" for v in os.getloadavg()), os.cpu_count())
     report = {
+        "load_average_1_5_15": list(os.getloadavg()), "cpus": os.cpu_count(),
         "size": [w, h], "frames": args.frames, "msaa": args.msaa, "vtk": vtk.vtkVersion.GetVTKVersion(),
         "python": platform.python_version(), "machine": platform.machine(), "results": results,
     }

@@ -94,6 +94,7 @@ class VtkCityVisual:
         self.changed = Callbacks()
         self._lod: float | str = lod
         self._highlight: NDArray[np.int64] = np.zeros(0, np.int64)
+        self._base: NDArray[np.uint8] | None = None
         self._locator: vtkStaticCellLocator | None = None
         self.mapper = vtkPolyDataMapper()
         self.mapper.SetScalarModeToUseCellFieldData()
@@ -162,13 +163,17 @@ class VtkCityVisual:
     def color_mode(self) -> str:
         return self.styling.mode
 
-    def _write_colors(self) -> None:
-        base = cell_colors(self.styling, self.cell_object, self.cell_semantic, self.model.objects.types,
-                           cell_flat=self.cell_flat)
+    def _write_colors(self, restyle: bool = True) -> None:
+        """Write the colour array: base colours (recomputed when ``restyle``) plus the highlight."""
+        if restyle or self._base is None or len(self._base) != self.n_cells:
+            self._base = cell_colors(self.styling, self.cell_object, self.cell_semantic, self.model.objects.types,
+                                     cell_flat=self.cell_flat)
+        self._rgb[:] = self._base
         if len(self._highlight):
-            mask = np.isin(self.cell_object, self._highlight)
-            base = highlight_colors(base, mask, HIGHLIGHT_RGB)
-        self._rgb[:] = base
+            sel = np.zeros(self.model.n_objects, dtype=bool)
+            sel[self._highlight] = True
+            mask = sel[self.cell_object]  # O(cells), no sort
+            self._rgb[mask] = highlight_colors(self._base[mask], np.ones(int(mask.sum()), bool), HIGHLIGHT_RGB)
         self._rgb_vtk.Modified()
 
     def highlight(self, objects: Iterable[int] | None, descendants: bool = True) -> None:
@@ -177,7 +182,7 @@ class VtkCityVisual:
         if descendants and len(idx):
             idx = np.unique(np.concatenate([np.asarray(self.model.objects.descendants(int(i))) for i in idx]))
         self._highlight = idx
-        self._write_colors()
+        self._write_colors(restyle=False)
         self.changed.emit("highlight")
 
     @property
