@@ -384,3 +384,16 @@ def test_seq_worker_processes_give_same_model(tmp_path, monkeypatch):
     assert set(par.polygons.material.tolist()) == {0, 1}
     assert par.report.skipped_objects == serial.report.skipped_objects == 1
     assert par.report.counts["json-error"] == serial.report.counts["json-error"] == 1
+
+
+def test_seq_feature_with_malformed_vertices_is_skipped(tmp_path):
+    lines = [
+        _doc({}, []),
+        _feature("a", {"a": {"type": "Building", "geometry": [_solid()]}}, CUBE_V),
+        _feature("b", {"b": {"type": "Building", "geometry": [_solid()]}}, CUBE_V[:7] + [[1, 2]]),
+        _feature("c", {"c": {"type": "Building", "geometry": [_solid()]}}, CUBE_V[:7] + [["x", 1, 2]]),
+    ]
+    m = read_cityjsonseq(_seq(tmp_path, lines))
+    assert m.objects.ids == ["a"]
+    assert m.report.skipped_objects == 2
+    assert m.total_area(2) == pytest.approx(6.0)
