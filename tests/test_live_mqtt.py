@@ -293,7 +293,7 @@ def test_username_password_and_tls(tmp_path) -> None:
                        wrong.on_message, wrong.diag)
         bad.start()
         try:
-            assert _wait(lambda: "refused" in wrong.diag.last_error)
+            assert _wait(lambda: any("refused" in e for e in list(wrong.diag.errors)))
             assert bad.state != ConnectionState.CONNECTED and wrong.diag.connects == 0
         finally:
             bad.stop()

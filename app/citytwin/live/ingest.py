@@ -18,7 +18,7 @@ import logging
 import math
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -45,6 +45,7 @@ class Diagnostics:
         self.connects = 0
         self.disconnects = 0
         self.last_error = ""
+        self.errors: deque[str] = deque(maxlen=20)  # the last few connection errors
         self.started = time.monotonic()
 
     def reject(self, reason: str, n: int = 1) -> None:
@@ -59,6 +60,7 @@ class Diagnostics:
                 self.disconnects += 1
             if detail:
                 self.last_error = detail
+                self.errors.append(f"{name}: {detail}")
 
     @property
     def rejected_total(self) -> int:

@@ -122,6 +122,7 @@ class MqttFeed:
         self._state = ConnectionState.STOPPED
         self._state_lock = threading.Condition()
         self.session_present = False
+        self._connected = False
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=config.client_id,
                         protocol=mqtt.MQTTv5)
         user = config.username or self.broker.username
@@ -185,10 +186,12 @@ class MqttFeed:
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
                     reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
         if reason_code.is_failure:
+            self._connected = False
             self.diag.event("connect_failed", f"connect refused: {reason_code}")
             self._set_state(ConnectionState.RECONNECTING)
             return
         self.session_present = bool(flags.session_present)
+        self._connected = True
         self.diag.event("connect")
         # resubscribe every time: harmless with a present session, needed without one;
         # the feed counts as connected once the broker acknowledged the subscriptions
@@ -212,8 +215,9 @@ class MqttFeed:
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags,
                        reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
-        if self._state == ConnectionState.STOPPED:
-            return
+        if self._state == ConnectionState.STOPPED or not self._connected:
+            return  # a refused connect is not a drop
+        self._connected = False
         self.diag.event("disconnect", f"connection lost: {reason_code}")
         self._set_state(ConnectionState.RECONNECTING)
         log.info("disconnected from %s:%s (%s); retrying", self.broker.host, self.broker.port, reason_code)
