@@ -18,7 +18,7 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -49,9 +49,12 @@ class Rejected(Exception):
         self.detail = detail
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """One observation: datastream id, phenomenonTime (epoch seconds) and numeric result."""
+class Reading(NamedTuple):
+    """One observation: datastream id, phenomenonTime (epoch seconds) and numeric result.
+
+    A NamedTuple, not a frozen dataclass: it is made once per message and tuples are
+    several times cheaper to build.
+    """
 
     datastream: str
     time: float
