@@ -59,7 +59,7 @@ TARGETS = {
     "citygml_raw": 3.0,  # load <= 3x iterparse
     "seq100k_s": 15.0,  # 100k-building CityJSONSeq in <= 15 s
     "seq100k_rss_mb": 3000.0,  # ... and <= 3 GB peak RSS
-    "gml_rss_model": 3.0,  # CityGML scale-up: RSS growth <= 3x the model's arrays
+    "gml_rss_tree": 0.5,  # CityGML scale-up: RSS growth <= half of what holding the lxml tree costs
 }
 SLOW_S = 60.0  # a run slower than this is not repeated
 JUDGE_MB = 1.0  # ratio targets are judged on files of at least this size (fixed costs dominate below)
@@ -71,6 +71,78 @@ log = logging.getLogger("bench_load")
 def _maxrss_mb() -> float:
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kb / 1024.0 if sys.platform != "darwin" else kb / 1024.0 / 1024.0
+
+
+def _children_maxrss_mb() -> float:
+    kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return kb / 1024.0 if sys.platform != "darwin" else kb / 1024.0 / 1024.0
+
+
+class TreeRSS:
+    """Samples the summed RSS of this process and its descendants (Linux /proc) in a thread.
+
+    ``ru_maxrss`` covers one process only; a reader that fans out to worker processes
+    holds memory in several at once, and this is the figure a user's machine sees.
+    """
+
+    def __init__(self, interval: float = 0.02) -> None:
+        import threading
+
+        self.interval = interval
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.available = Path("/proc/self/status").exists()
+
+    @staticmethod
+    def _rss_kb(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"VmRSS:"):
+                        return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        out: list[int] = []
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                    out.extend(int(x) for x in f.read().split())
+        except OSError:
+            pass
+        return out
+
+    def sample(self) -> None:
+        total, todo = 0, [os.getpid()]
+        while todo:
+            pid = todo.pop()
+            total += self._rss_kb(pid)
+            todo.extend(self._children(pid))
+        self.peak_kb = max(self.peak_kb, total)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> TreeRSS:
+        if self.available:
+            self.sample()
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.available:
+            self._stop.set()
+            self._thread.join()
+            self.sample()
+
+    @property
+    def peak_mb(self) -> float | None:
+        return self.peak_kb / 1024.0 if self.available else None
 
 
 def _open_bytes(path: Path) -> Any:
@@ -95,6 +167,14 @@ def _model_mb(model: Any) -> float:
 
 def child(kind: str, path: Path, fmt: str) -> dict[str, Any]:
     """Run one measurement in this (fresh) process; returns seconds, RSS and counts."""
+    with TreeRSS() as tree:
+        out = _child_op(kind, path, fmt)
+    out["tree_rss_mb"] = round(tree.peak_mb, 1) if tree.peak_mb is not None else None
+    out["children_rss_mb"] = round(_children_maxrss_mb(), 1)
+    return out
+
+
+def _child_op(kind: str, path: Path, fmt: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if kind == "load":
         import importlib
@@ -134,6 +214,15 @@ def child(kind: str, path: Path, fmt: str) -> dict[str, Any]:
                     n += len(orjson.loads(line).get("CityObjects", {}))
         out["seconds"] = time.perf_counter() - t0
         out["objects"] = n
+    elif kind == "lxml-tree":  # the whole document as one lxml tree: what not streaming would cost
+        from lxml import etree
+
+        rss0 = _maxrss_mb()
+        t0 = time.perf_counter()
+        with _open_bytes(path) as f:
+            tree = etree.parse(f)
+        out["seconds"] = time.perf_counter() - t0
+        out["elements"] = sum(1 for _ in tree.iter())
     elif kind == "iterparse":
         from lxml import etree
 
@@ -279,6 +368,8 @@ def measure(entry: Entry, kind: str, repeat: int, timeout: float) -> dict[str, A
     best["runs"] = len(runs)
     best["all_seconds"] = [round(r["seconds"], 4) for r in runs]
     best["rss_mb"] = max(r["rss_mb"] for r in runs)
+    trees = [r["tree_rss_mb"] for r in runs if r.get("tree_rss_mb") is not None]
+    best["tree_rss_mb"] = max(trees) if trees else None
     return best
 
 
@@ -352,6 +443,7 @@ def row_values(e: Entry) -> dict[str, Any]:
         mb_s=mb / s if s else None,
         obj_s=load.get("objects", 0) / s if s else None,
         rss=load.get("rss_mb"),
+        tree=load.get("tree_rss_mb"),
         rss_growth=(load["rss_mb"] - load["rss_before_mb"]) if "rss_mb" in load else None,
         model_mb=load.get("model_mb"),
         runs=load.get("runs"),
@@ -383,11 +475,12 @@ def print_table(entries: list[Entry], info: dict[str, Any]) -> list[dict[str, An
     w(f"# load average: start {info['loadavg_start']}, end {info.get('loadavg_end')}\n")
     w(
         "# times: best of the runs, each in a fresh process, file in page cache; RSS: peak of the child "
-        "(ru_maxrss, incl. interpreter and imports), growth = peak - RSS after imports\n\n"
+        "(ru_maxrss, incl. interpreter and imports), growth = peak - RSS after imports; tree MB = peak of the "
+        "summed RSS of the child and its worker processes (sampled every 20 ms)\n\n"
     )
     hdr = (
         f"{'file':<58} {'fmt':<11} {'MB':>7} {'objects':>8} {'triangles':>10} {'load s':>8} {'MB/s':>6} "
-        f"{'obj/s':>8} {'RSS MB':>7} {'grow MB':>7} | {'raw':<12} {'raw s':>7} {'load/raw':>8} {'target':>6} "
+        f"{'obj/s':>8} {'RSS MB':>7} {'grow MB':>7} {'tree MB':>7} | {'raw':<12} {'raw s':>7} {'load/raw':>8} {'target':>6} "
         f"| {'cjio s':>7} {'cjio/load':>9} {'target':>6}\n"
     )
     w(hdr)
@@ -406,7 +499,8 @@ def print_table(entries: list[Entry], info: dict[str, Any]) -> list[dict[str, An
         w(
             f"{lab:<58} {v['fmt']:<11} {v['mb']:7.2f} {_f(v['objects'], 'd', 8)} {_f(v['triangles'], 'd', 10)} "
             f"{_f(v['seconds'], '.3f', 8)} {_f(v['mb_s'], '.1f', 6)} {_f(v['obj_s'], ',.0f', 8)} "
-            f"{_f(v['rss'], '.0f', 7)} {_f(v['rss_growth'], '.0f', 7)} | {v['raw_kind'] or '':<12} "
+            f"{_f(v['rss'], '.0f', 7)} {_f(v['rss_growth'], '.0f', 7)} {_f(v['tree'], '.0f', 7)} | "
+            f"{v['raw_kind'] or '':<12} "
             f"{'    n/a' if v['raw_error'] else _f(v['raw_s'], '.3f', 7)} {_f(v['load_raw'], '.2f', 8)} {raw_t:>6} "
             f"| {cj_s} {_f(v['cjio_load'], '.1f', 9)} {cj_t:>6}\n"
         )
@@ -444,17 +538,21 @@ def check_targets(entries: list[Entry]) -> list[str]:
             and (v["objects"] or 0)
             and e.results["load"].get("counts", {}).get("Building", 0) >= 100_000
         ):
-            ok = v["seconds"] <= TARGETS["seq100k_s"] and v["rss"] <= TARGETS["seq100k_rss_mb"]
+            peak = max(v["rss"], v["tree"] or 0.0)
+            ok = v["seconds"] <= TARGETS["seq100k_s"] and peak <= TARGETS["seq100k_rss_mb"]
             lines.append(
-                f"{verdict(ok)}  {e.label}: {v['seconds']:.2f} s, peak RSS {v['rss']:.0f} MB "
+                f"{verdict(ok)}  {e.label}: {v['seconds']:.2f} s, peak RSS {peak:.0f} MB "
+                f"(main process {v['rss']:.0f} MB) "
                 f"(target <= {TARGETS['seq100k_s']:g} s and <= {TARGETS['seq100k_rss_mb']:g} MB)"
             )
-        if e.scale == "gml" and v["model_mb"]:
-            ratio = v["rss_growth"] / v["model_mb"]
+        tree = e.results.get("lxml-tree", {})
+        if e.scale == "gml" and v["rss_growth"] is not None and "rss_mb" in tree:
+            tree_growth = tree["rss_mb"] - tree["rss_before_mb"]
+            ratio = v["rss_growth"] / tree_growth
             lines.append(
-                f"{verdict(ratio <= TARGETS['gml_rss_model'])}  {e.label}: RSS growth {v['rss_growth']:.0f} MB = "
-                f"{ratio:.2f}x the model's arrays ({v['model_mb']:.0f} MB; file {v['mb']:.0f} MB) "
-                f"(target <= {TARGETS['gml_rss_model']:g}x)"
+                f"{verdict(ratio <= TARGETS['gml_rss_tree'])}  {e.label}: RSS growth {v['rss_growth']:.0f} MB = "
+                f"{ratio:.2f}x that of holding the whole lxml tree ({tree_growth:.0f} MB); file {v['mb']:.0f} MB, "
+                f"model arrays {v['model_mb']:.0f} MB (target <= {TARGETS['gml_rss_tree']:g}x the tree)"
             )
     return lines
 
@@ -488,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
         entries = [e for e in entries if args.only in e.label]
     for e in entries:
         warm(e.path)
-        for kind in KINDS[e.fmt]:
+        for kind in KINDS[e.fmt] + (["lxml-tree"] if e.scale == "gml" else []):
             if kind == "cjio" and args.no_cjio:
                 continue
             t0 = time.perf_counter()
