@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QDockWidget, QHeaderView, QTreeWidget, QTreeWidget
 from ..model import measure
 from .layers import Layer
 
+FOOTPRINT_MAX_TRIANGLES = 2000  # above this the footprint union costs more than a click may take
+
 
 def object_metrics(layer: Layer, obj: int) -> dict[str, float]:
     """Surface area, enclosed volume, height and footprint area of an object and its parts."""
@@ -25,6 +27,12 @@ def object_metrics(layer: Layer, obj: int) -> dict[str, float]:
     if vol > 0:
         out["volume"] = vol
     out["height"] = m.height(obj)
+    if layer.kind == "terrain" or len(tris) > FOOTPRINT_MAX_TRIANGLES:
+        # a plan-view area without the polygon union (a TIN has thousands of triangles)
+        v = m.vertices.astype(np.float64)[tris]
+        cz = (v[:, 1, 0] - v[:, 0, 0]) * (v[:, 2, 1] - v[:, 0, 1]) - (v[:, 2, 0] - v[:, 0, 0]) * (v[:, 1, 1] - v[:, 0, 1])
+        out["plan area"] = float(0.5 * np.abs(cz[cz > 0]).sum())
+        return out
     try:
         out["footprint area"] = float(m.footprint(obj).area)
     except Exception:  # shapely on degenerate input
