@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -41,10 +43,15 @@ def tower(demo) -> int:
 
 @pytest.fixture()
 def view():
+    """A hidden off-screen view; closed at teardown, which must free every visual's VTK objects."""
     sv = SceneView(size=SIZE, overlays=False)
     yield sv
+    refs = [weakref.ref(o) for v in sv.visuals for o in (v.actor, v.mapper, v.polydata)]
     sv.close()
     assert sv.plotter._closed and not sv.visuals
+    gc.collect()
+    leaked = [r().GetClassName() for r in refs if r() is not None]
+    assert not leaked, f"VTK objects still alive after close: {leaked}"
 
 
 @pytest.fixture(scope="module")
