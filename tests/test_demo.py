@@ -220,3 +220,14 @@ def test_bad_scene_files(tmp_path: Path, text: str, message: str) -> None:
 def test_missing_scene_file(tmp_path: Path) -> None:
     with pytest.raises(ReaderError, match="no such file"):
         read_scene(tmp_path / "nope.toml")
+
+
+def test_local_to_world_matches_the_written_vertices(doc: dict) -> None:
+    from citytwin.demo.district import EXTENT, GRID, local_to_world, terrain_height
+
+    # the terrain's corner vertices are the local extent's corners, quantised to mm
+    s, t = doc["transform"]["scale"], doc["transform"]["translate"]
+    verts = {tuple(round(v[k] * s[k] + t[k], 3) for k in range(3)) for v in doc["vertices"]}
+    for x, y in ((0.0, 0.0), (EXTENT[0], 0.0), (0.0, EXTENT[1]), (EXTENT[0], EXTENT[1]), (GRID, 2 * GRID)):
+        w = local_to_world(x, y, terrain_height(x, y))
+        assert tuple(round(c, 3) for c in w) in verts

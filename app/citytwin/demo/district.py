@@ -71,6 +71,20 @@ def terrain_height(x: float, y: float) -> float:
     return h
 
 
+def local_to_world(x: float, y: float, z: float = 0.0) -> tuple[float, float, float]:
+    """EPSG:25832 coordinates of a point given in the district's local frame.
+
+    The local frame is rotated by ``ROTATION_DEG`` about the centre of ``EXTENT``
+    (not about the local origin) and shifted by ``WORLD_OFFSET``; use this rather
+    than re-deriving the transform.
+    """
+    px, py = EXTENT[0] / 2.0, EXTENT[1] / 2.0
+    a = math.radians(ROTATION_DEG)
+    dx, dy = x - px, y - py
+    return (WORLD_OFFSET[0] + px + dx * math.cos(a) - dy * math.sin(a),
+            WORLD_OFFSET[1] + py + dx * math.sin(a) + dy * math.cos(a), z)
+
+
 def _round(v: float, nd: int = 2) -> float:
     return round(v, nd)
 
