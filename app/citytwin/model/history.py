@@ -60,11 +60,11 @@ class RingHistory:
         self.count = np.concatenate([self.count, np.zeros(pad, dtype=np.int64)])
 
     # ------------------------------------------------------------------ write
-    def last_time(self) -> F64:
-        """Newest time of every row (NaN where empty)."""
-        slot = (self.head - 1) % self.capacity
-        t = self.times[np.arange(self.rows), slot]
-        return np.where(self.count > 0, t, np.nan)
+    def last_time(self, rows: I64 | None = None) -> F64:
+        """Newest time of every row, or of ``rows`` (NaN where empty)."""
+        rr = np.arange(self.rows) if rows is None else rows
+        t = self.times[rr, (self.head[rr] - 1) % self.capacity]
+        return np.where(self.count[rr] > 0, t, np.nan)
 
     def append(self, rows: I64, times: F64, values: F64) -> NDArray[np.bool_]:
         """Append a batch of readings in one vectorised write.
@@ -89,7 +89,7 @@ class RingHistory:
         self.ensure_rows(int(rows.max()) + 1)
         order = np.lexsort((times, rows))
         r, t, v = rows[order], times[order], values[order]
-        last = self.last_time()[r]
+        last = self.last_time(r)
         # strictly newer than what is stored, and than the previous reading of the batch
         prev_same = np.empty(n, dtype=bool)
         prev_same[0] = False
