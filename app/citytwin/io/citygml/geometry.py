@@ -118,8 +118,9 @@ class PolygonStore:
         self.ring_tags = ring_tags
         self._id = ids[0]
         self._id2 = ids[1] if len(ids) > 1 else None
-        self.rings: list[NDArray[np.float64]] = []
-        self.ring_sizes: list[int] = []
+        self.rings: list[NDArray[np.float64]] = []  # rings not yet packed into a chunk
+        self.chunks: list[NDArray[np.float64]] = []  # packed rings, one array per member
+        self.ring_sizes: list[int] = []  # of every ring (global ring index = position here)
         self.ring_ids: dict[str, int] = {}
         self.poly_nrings: list[int] = []
         self.poly_obj: list[int] = []
@@ -150,7 +151,7 @@ class PolygonStore:
                 if rid is None and id2 is not None:
                     rid = lr.get(id2)
                 if rid is not None:
-                    self.ring_ids[rid] = len(self.rings)
+                    self.ring_ids[rid] = len(self.ring_sizes)
                 self.rings.append(arr)
                 self.ring_sizes.append(len(arr))
                 nr = 1
@@ -174,17 +175,17 @@ class PolygonStore:
         """Rings of a polygon with holes (or an unusual encoding); 0 if one is unreadable."""
         rings = self.rings
         sizes = self.ring_sizes
-        start = len(rings)
+        start, start_s = len(rings), len(sizes)
         rids = []
         for lr in poly.iter(self.ring_tags):
             arr = ring_coords(lr, self.dim)
             if arr is None or len(arr) < 3:
-                del rings[start:], sizes[start:]
+                del rings[start:], sizes[start_s:]
                 self.broken += 1
                 return 0
             rid = lr.get(self._id) or (lr.get(self._id2) if self._id2 else None)
             if rid is not None:
-                rids.append((rid, len(rings)))
+                rids.append((rid, len(sizes)))
             rings.append(arr)
             sizes.append(len(arr))
         if len(rings) == start:
@@ -204,6 +205,12 @@ class PolygonStore:
         self.poly_sem.append(sem)
         self.poly_lod.append(lod)
         self.poly_owned.append(False)
+
+    def pack(self) -> None:
+        """Join the rings read since the last call into one array (fewer Python objects)."""
+        if self.rings:
+            self.chunks.append(self.rings[0] if len(self.rings) == 1 else np.concatenate(self.rings))
+            self.rings = []
 
     # --------------------------------------------------------------- resolving
     def slots(self, ref: str) -> range | None:
@@ -235,7 +242,8 @@ class PolygonStore:
         """Drop closing points and broken polygons, apply orientation; arrays for the builder."""
         sizes = np.asarray(self.ring_sizes, np.int64)
         nrings = np.asarray(self.poly_nrings, np.int64)
-        coords = np.concatenate(self.rings) if self.rings else np.zeros((0, 3))
+        self.pack()
+        coords = np.concatenate(self.chunks) if self.chunks else np.zeros((0, 3))
         starts = self.ring_starts()
         if self.flip:
             first = self.poly_first_ring()

@@ -117,6 +117,8 @@ class _Reader:
         self.app = Appearances(builder, path.resolve().parent)
         self.implicit = Implicit(self.store)
         self.refs: list[tuple[str, int, bool]] = []  # (href, semantic, from a surface)
+        self.resolved = 0
+        self._unsettled = 0  # refs still open after the last settle_refs()
         self.surface_counts: Counter[str] = Counter()
         self.curves = 0
         self.srs: str | None = None
@@ -147,6 +149,9 @@ class _Reader:
                 self.app.add(el)
             else:
                 self.obj(el, -1)
+        self.store.pack()
+        if len(self.refs) > self._unsettled + 256:  # most xlinks point into their own member
+            self.settle_refs()
 
     # ------------------------------------------------------------------ objects
     def obj(self, el: Any, parent: int) -> None:
@@ -332,24 +337,30 @@ class _Reader:
                     self.refs.append((h, sem, owned))
 
     # -------------------------------------------------------------- resolving
-    def resolve_refs(self) -> tuple[int, int]:
-        """Give xlinked polygons the semantics of the surface that references them."""
+    def settle_refs(self) -> None:
+        """Resolve the xlinks whose targets are known; keep the others for later."""
         store = self.store
         sem = store.poly_sem
         owned = store.poly_owned
-        resolved = unresolved = 0
-        for href, s, from_surface in self.refs:
-            slots = store.slots(href)
+        later = []
+        for ref in self.refs:
+            slots = store.slots(ref[0])
             if slots is None:
-                unresolved += 1
+                later.append(ref)
                 continue
-            resolved += 1
-            if from_surface:
+            self.resolved += 1
+            if ref[2]:  # from a thematic surface: it owns the polygons it references
                 for p in slots:
                     if not owned[p]:
-                        sem[p] = s
+                        sem[p] = ref[1]
                         owned[p] = True
-        return resolved, unresolved
+        self.refs = later
+        self._unsettled = len(later)
+
+    def resolve_refs(self) -> tuple[int, int]:
+        """Give xlinked polygons the semantics of the surface that references them."""
+        self.settle_refs()
+        return self.resolved, len(self.refs)
 
 
 def _as_crs(crs: Any) -> CRS:
