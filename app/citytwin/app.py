@@ -49,6 +49,16 @@ def run_viewer(paths: Sequence[str | Path] = (), crs: str | None = None, multi_s
     """Open the viewer on ``paths`` and run the event loop until the window closes."""
     app = qt_application()
     win = build_window(paths, crs=crs, multi_samples=multi_samples)
+    previous = sys.excepthook
+
+    def log_uncaught(kind, value, tb) -> None:  # noqa: ANN001
+        # an exception escaping a slot goes to the Log dock, not down the window
+        if issubclass(kind, KeyboardInterrupt):
+            previous(kind, value, tb)
+            return
+        log.error("internal error: %s: %s", kind.__name__, " ".join(str(value).split()), exc_info=(kind, value, tb))
+
+    sys.excepthook = log_uncaught
     win.show()
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C in the terminal closes the viewer
     return int(app.exec())
