@@ -174,3 +174,18 @@ def test_state_at_marks_stale_relative_to_the_scene_time() -> None:
     vals, _, stale = layer.state_at(100.0, stale_after=300.0)  # scrubbed back
     assert vals.tolist() == [1.0, 2.0] and stale.tolist() == [False, False]
     assert layer.state_at(100.0)[2].tolist() == [False, False]
+
+
+def test_stale_alerts_fire_once_per_silence() -> None:
+    layer = SensorLayer()
+    layer.add_datastreams([_ds("a"), _ds("b"), _ds("never")])
+    layer.apply(np.array([0, 1]), np.array([100.0, 100.0]), np.array([5.0, 6.0]))
+    assert layer.check_stale(now=150.0, period=60.0) == []
+    layer.apply(np.array([1]), np.array([150.0]), np.array([7.0]))
+    got = layer.check_stale(now=200.0, period=60.0)
+    assert [(a.datastream_id, a.kind, a.value, a.time) for a in got] == [("a", "stale", 5.0, 200.0)]
+    assert layer.check_stale(now=300.0, period=60.0)[0].datastream_id == "b"  # a is not reported again
+    layer.apply(np.array([0]), np.array([310.0]), np.array([8.0]))  # a speaks again…
+    assert layer.check_stale(now=320.0, period=60.0) == []
+    assert [a.datastream_id for a in layer.check_stale(now=400.0, period=60.0)] == ["a"]  # …and falls silent
+    assert layer.alerts_total == 3

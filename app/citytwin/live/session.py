@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any
+
+import numpy as np
 
 from ..core.errors import CityTwinError
 from ..model.clock import SceneClock
@@ -53,6 +56,7 @@ class SensorSession:
         if password is None and spec.password_env:
             password = os.environ.get(spec.password_env)
         self.kind = spec.kind
+        self._next_stale_check = 0.0
         self.source: Any = None
         self.replay: Any = None
         if self.kind == "mqtt":
@@ -104,10 +108,19 @@ class SensorSession:
             self.source.start()
 
     def frame(self, t: float | None = None) -> Update:
-        """GUI-thread step: push due replay readings, then apply everything queued in one batch."""
+        """GUI-thread step: push due replay readings, apply everything queued in one batch and,
+        about once a second, look for datastreams silent for ``spec.stale_after`` seconds."""
         if self.replay is not None:
             self.replay.poll(t)
-        return self.ingest.drain()
+        up = self.ingest.drain()
+        wall = time.monotonic()
+        if self.spec.stale_after > 0 and wall >= self._next_stale_check:
+            self._next_stale_check = wall + 1.0
+            now = self.replay.clock.time() if self.replay is not None else time.time()
+            if t is not None and np.isfinite(t):
+                now = t
+            up.alerts.extend(self.layer.check_stale(now, self.spec.stale_after))
+        return up
 
     def stop(self) -> None:
         if self.source is not None:

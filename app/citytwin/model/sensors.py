@@ -140,7 +140,7 @@ class Alert:
     time: float  # phenomenonTime, seconds since the epoch
     value: float
     limit: float
-    kind: str  # "above" or "below"
+    kind: str  # "above", "below" or "stale" (then ``limit`` is the silence period, ``time`` the check time)
 
 
 @dataclass
@@ -179,6 +179,7 @@ class SensorLayer:
         self._hi = np.zeros(0)
         self._lo = np.zeros(0)
         self._alerting = np.zeros(0, dtype=bool)
+        self._stale_state = np.zeros(0, dtype=bool)
         self.alerts: deque[Alert] = deque(maxlen=max_alerts)
         self.alerts_total = 0
         self.version = 0  # bumped by every change a view must redraw
@@ -360,6 +361,28 @@ class SensorLayer:
         last = self.history.last_time()[: len(self.datastreams)]
         with np.errstate(invalid="ignore"):
             return ~(last > now - period)
+
+    def check_stale(self, now: float, period: float) -> list[Alert]:
+        """Alerts (kind ``"stale"``) for datastreams that went silent for ``period`` seconds since the
+        last check; a datastream alerts again only after it sent a reading in between.
+
+        Datastreams that never sent anything are not reported (they are :meth:`stale`).
+        """
+        n = len(self.datastreams)
+        if len(self._stale_state) < n:
+            self._stale_state = np.concatenate([self._stale_state, np.zeros(n - len(self._stale_state), bool)])
+        last = self.history.last_time(np.arange(n, dtype=np.int64))
+        with np.errstate(invalid="ignore"):
+            now_stale = last <= now - period  # NaN (never seen) is not stale here
+        new = np.flatnonzero(now_stale & ~self._stale_state[:n])
+        self._stale_state[:n] = now_stale
+        vals, _ = self.history.latest_at(np.inf, new)
+        out = [Alert(datastream=int(i), datastream_id=self.datastreams[i].id,
+                     observed_property=self.datastreams[i].observed_property.name, time=float(now),
+                     value=float(vals[k]), limit=float(period), kind="stale") for k, i in enumerate(new)]
+        self.alerts.extend(out)
+        self.alerts_total += len(out)
+        return out
 
     def state_at(self, t: float, stale_after: float | None = None
                  ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
