@@ -140,8 +140,10 @@ def _loop(args: argparse.Namespace, session: Any) -> dict[str, Any]:
             if now >= next_report and not args.json:
                 rate = d.received - last_received
                 last_received = d.received
+                reasons = ", ".join(f"{k} {n}" for k, n in d.rejected.most_common(3))
                 sys.stdout.write(f"{now - start:6.0f}s  received {d.received:>9} ({rate:>7}/s)  "
-                                 f"parsed {d.parsed:>9}  rejected {d.rejected_total:>7}  "
+                                 f"parsed {d.parsed:>9}  rejected {d.rejected_total:>7}"
+                                 f"{f' ({reasons})' if reasons else ''}  "
                                  f"datastreams {len(layer):>6}  {session.state}\n")
                 sys.stdout.flush()
                 next_report += 1.0
