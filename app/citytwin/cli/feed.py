@@ -140,7 +140,9 @@ def _loop(args: argparse.Namespace, session: Any) -> dict[str, Any]:
             if now >= next_report and not args.json:
                 rate = d.received - last_received
                 last_received = d.received
-                reasons = ", ".join(f"{k} {n}" for k, n in d.rejected.most_common(3))
+                snap = d.snapshot()  # under the counters' lock: the feed thread is writing
+                top = sorted(snap["rejected"].items(), key=lambda kv: -kv[1])[:3]
+                reasons = ", ".join(f"{k} {n}" for k, n in top)
                 sys.stdout.write(f"{now - start:6.0f}s  received {d.received:>9} ({rate:>7}/s)  "
                                  f"parsed {d.parsed:>9}  rejected {d.rejected_total:>7}"
                                  f"{f' ({reasons})' if reasons else ''}  "
