@@ -187,7 +187,10 @@ def _nice(v: float) -> str:
 
 def semantic_styling(n_objects: int) -> Styling:
     """The default mode: colour by semantic surface type."""
-    legend = [LegendEntry(name, tuple(int(c) for c in SEMANTIC_RGBA[i])) for i, name in enumerate(SEMANTICS)]
+    legend = []
+    for i, name in enumerate(SEMANTICS):
+        r, g, b, a = (int(c) for c in SEMANTIC_RGBA[i])
+        legend.append(LegendEntry(name, (r, g, b, a)))
     return Styling("semantic", "semantic", np.zeros((n_objects, 4), np.uint8), np.ones(n_objects, bool), legend)
 
 

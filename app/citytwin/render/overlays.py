@@ -92,7 +92,7 @@ class MapOverlays:
                         self.bar_dark, self.bar_light, self.bar_label]
         for a in self._actors:
             renderer.AddViewProp(a)
-        self._tag = renderer.AddObserver("StartEvent", lambda *_: self.update())
+        self._tag = renderer.AddObserver("StartEvent", lambda *_: self.update())  # type: ignore[call-overload,arg-type]
         self.last_scale_m = 0.0
         self.last_north_deg = 0.0
         self._drawn: dict[str, object] = {}  # what is on screen, to skip unchanged updates
@@ -155,9 +155,9 @@ class MapOverlays:
         for a in (self.bar_light, self.bar_dark, self.bar_label):
             a.SetVisibility(vis)
         self.last_scale_m = length
-        key = (w, h, length, round(length * px_per_m, 1)) if vis else None
-        if vis and self._drawn.get("bar") != key:
-            self._drawn["bar"] = key
+        bar_key = (w, h, length, round(length * px_per_m, 1)) if vis else None
+        if vis and self._drawn.get("bar") != bar_key:
+            self._drawn["bar"] = bar_key
             L = length * px_per_m
             x0, y0, hgt = 24.0, 22.0, 7.0
             half = L / 2.0
@@ -202,7 +202,7 @@ class Legend:
         self._title_text = title
         self._entries = entries
         for _label, rgb in entries:
-            a, pd = _poly_actor(tuple(c / 255.0 for c in rgb))
+            a, pd = _poly_actor((rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0))
             self.renderer.AddViewProp(a)
             self._swatches.append((a, pd))
             t = _text(13, bold=False)

@@ -70,7 +70,7 @@ class SceneView:
         self._own_plotter = plotter is None
         if plotter is None:
             plotter = pv.Plotter(off_screen=True, window_size=list(size), lighting="none")
-            plotter.ren_win.SetMultiSamples(int(multi_samples))
+            plotter.ren_win.SetMultiSamples(int(multi_samples))  # type: ignore[union-attr]
         self.plotter = plotter
         self.renderer = plotter.renderer
         self.visuals: list[VtkCityVisual] = []
@@ -78,9 +78,9 @@ class SceneView:
         self.needs_render = True
         self.render_requested = Callbacks()
         if sky:
-            plotter.set_background(SKY_BOTTOM, top=SKY_TOP)
+            plotter.set_background(SKY_BOTTOM, top=SKY_TOP)  # type: ignore[arg-type]
         else:
-            plotter.set_background(SKY_BOTTOM)
+            plotter.set_background(SKY_BOTTOM)  # type: ignore[arg-type]
         self._setup_lights()
         self.overlays = MapOverlays(self.renderer) if overlays else None
         self.legend: Legend | None = None
@@ -267,7 +267,9 @@ class SceneView:
     def camera(self) -> SceneCamera:
         """The current camera in world coordinates (for saving views)."""
         cam = self.renderer.GetActiveCamera()
-        r = lambda v: tuple(round(float(c), 3) for c in v)  # noqa: E731
+        def r(v: Any) -> tuple[float, float, float]:
+            return (round(float(v[0]), 3), round(float(v[1]), 3), round(float(v[2]), 3))
+
         return SceneCamera(position=r(self.to_world(cam.GetPosition())),
                            focal_point=r(self.to_world(cam.GetFocalPoint())),
                            up=r(cam.GetViewUp()), view_angle=float(cam.GetViewAngle()))
@@ -310,7 +312,7 @@ class SceneView:
         """Draw one frame now (the render window itself: pyvista's ``Plotter.render``
         skips drawing until ``show`` was called)."""
         self._reset_clipping()
-        self.plotter.ren_win.Render()
+        self.plotter.ren_win.Render()  # type: ignore[union-attr]
         self.needs_render = False
 
     def screenshot(self, path: str | None = None) -> NDArray[np.uint8]:

@@ -256,11 +256,15 @@ class VtkCityVisual:
         pc = [0.0, 0.0, 0.0]
         sub = mutable(0)
         cell = mutable(0)
-        hit = self._get_locator().IntersectWithLine(a.tolist(), b.tolist(), 1e-6, t, x, pc, sub, cell)
+        hit = self._get_locator().IntersectWithLine(  # type: ignore[call-overload]
+            a.tolist(), b.tolist(), 1e-6, t, x, pc, sub, cell
+        )
         if not hit:
             return None
-        c = int(cell)
-        return PickResult(int(self.cell_object[c]), c, tuple(float(v) for v in np.add(x, pos)), float(t))
+        c = int(cell)  # type: ignore[call-overload]
+        w = np.add(x, pos)
+        return PickResult(int(self.cell_object[c]), c, (float(w[0]), float(w[1]), float(w[2])),
+                          float(t))  # type: ignore[arg-type]
 
     def pick(self, x: float, y: float, renderer: vtkRenderer) -> int:
         """Object index under display pixel ``(x, y)`` (VTK display coordinates, origin bottom-left), or -1."""
