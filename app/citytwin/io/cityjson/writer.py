@@ -317,6 +317,8 @@ def write_cityjson(model: CityModel, path: str | Path, lod: Any = "all") -> Path
             obj["parents"] = [table.ids[parents[i]]]
         if children[i]:
             obj["children"] = children[i]
+        if types[i] == "CityObjectGroup":
+            obj["members"] = children[i]  # required; our model keeps groups as parent links
         city_objects[table.ids[i]] = obj
 
     metadata: dict[str, Any] = {}
