@@ -64,7 +64,8 @@ class Diagnostics:
 
     @property
     def rejected_total(self) -> int:
-        return int(sum(self.rejected.values()))
+        with self._lock:
+            return int(sum(self.rejected.values()))
 
     def accounted(self, pending: int = 0) -> bool:
         """True when every received message is applied, rejected or still pending."""
