@@ -5,6 +5,7 @@ geometry, inside a city object or as global ``appearanceMember``)."""
 from __future__ import annotations
 
 import os
+from array import array
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -41,7 +42,9 @@ class Appearances:
         self.base = base_dir
         self.theme: str | None = None
         self.other_themes: list[str] = []
-        self.materials: list[tuple[int, list[str]]] = []  # (material index, target ids)
+        self.materials: list[tuple[int, list[str]]] = []  # (material index, target ids) still open
+        self.unsettled = 0
+        self._mat_ranges = array("q")  # settled targets: slot start, slot stop, material, ...
         # (texture index, polygon id, [(ring id, uv)])
         self.tex_targets: list[tuple[int, str, list[tuple[str | None, NDArray[np.float32]]]]] = []
         self._mat_index: dict[tuple[Any, ...], int] = {}
@@ -185,6 +188,23 @@ class Appearances:
                 self.skipped["TexCoordGen"] = self.skipped.get("TexCoordGen", 0) + 1
 
     # ---------------------------------------------------------------- resolving
+    def settle(self, store: PolygonStore) -> None:
+        """Turn material targets whose polygons are known into slot ranges (less memory)."""
+        ranges = self._mat_ranges
+        still = []
+        for idx, targets in self.materials:
+            rest = []
+            for t in targets:
+                s = store.slots(t)
+                if s is None:
+                    rest.append(t)
+                else:
+                    ranges.extend((s.start, s.stop, idx))
+            if rest:
+                still.append((idx, rest))
+        self.materials = still
+        self.unsettled = len(still)
+
     def resolve(
         self, store: PolygonStore
     ) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float32] | None, int]:
@@ -193,6 +213,9 @@ class Appearances:
         material = np.full(n, -1, np.int32)
         texture = np.full(n, -1, np.int32)
         missing = 0
+        mr = self._mat_ranges
+        for k in range(0, len(mr), 3):
+            material[mr[k] : mr[k + 1]] = mr[k + 2]
         for idx, targets in self.materials:
             for t in targets:
                 s = store.slots(t)

@@ -152,6 +152,8 @@ class _Reader:
         self.store.pack()
         if len(self.refs) > self._unsettled + 256:  # most xlinks point into their own member
             self.settle_refs()
+        if len(self.app.materials) > self.app.unsettled + 256:
+            self.app.settle(self.store)
 
     # ------------------------------------------------------------------ objects
     def obj(self, el: Any, parent: int) -> None:
