@@ -43,6 +43,7 @@ from ..model.scene import Scene
 from ..model.scenefile import Camera, Dataset, SceneFile, View, read_scene, write_scene
 from ..render.overlays import Legend, MapOverlays
 from ..render.visual import VtkCityVisual
+from . import icons
 from .attributes_dock import QtAttributesDock
 from .layers import Hit, Layer, split_terrain
 from .layers_dock import QtLayersDock
@@ -167,7 +168,9 @@ class QtMainWindow(QMainWindow):
         if tip:
             a.setStatusTip(tip)
             a.setToolTip(f"{tip} ({a.shortcut().toString()})" if shortcut else tip)
-        if icon is not None:
+        if isinstance(icon, str):
+            a.setIcon(icons.icon(icon))
+        elif icon is not None:
             a.setIcon(self.style().standardIcon(icon))
         a.setCheckable(checkable)
         a.triggered.connect(slot)
@@ -183,17 +186,18 @@ class QtMainWindow(QMainWindow):
                                         "Save datasets, styles, camera and views", SP.SP_DialogSaveButton)
         self.act_export = {
             s: self._act(f"Export view as PNG ({s}×)…", lambda _=False, s=s: self.export_dialog(s),
-                         "Ctrl+E" if s == 1 else None, f"Save the view as an image at {s}× the window size")
+                         "Ctrl+E" if s == 1 else None, f"Save the view as an image at {s}× the window size",
+                         "export")
             for s in (1, 2, 4)
         }
         self.act_quit = self._act("&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit citytwin")
         self.act_reset = self._act("&Reset view", lambda: self.viewport.set_view("reset"), "R",
-                                   "Show the whole scene", SP.SP_BrowserReload)
-        self.act_top = self._act("&Top view", lambda: self.viewport.set_view("top"), "T", "Look straight down")
-        self.act_iso = self._act("&Iso view", lambda: self.viewport.set_view("iso"), "I", "Oblique view from the south-west")
-        self.act_fly = self._act("&Fly to selection", self.fly_to_selection, "F", "Frame the selected object")
+                                   "Show the whole scene", "reset")
+        self.act_top = self._act("&Top view", lambda: self.viewport.set_view("top"), "T", "Look straight down", "top")
+        self.act_iso = self._act("&Iso view", lambda: self.viewport.set_view("iso"), "I", "Oblique view from the south-west", "iso")
+        self.act_fly = self._act("&Fly to selection", self.fly_to_selection, "F", "Frame the selected object", "fly")
         self.act_walk = self._act("&Walk mode", self._toggle_walk, "Ctrl+W",
-                                  "First person: W A S D to move, drag to look, Esc to leave", checkable=True)
+                                  "First person: W A S D to move, drag to look, Esc to leave", "walk", checkable=True)
         self.act_save_view = self._act("Save current view…", self.save_view_dialog, "Ctrl+B", "Bookmark this camera")
         self.act_clear_sel = self._act("Clear selection", self.clear_selection, None, "Clear the selection")
         self.measure_actions: dict[str, QAction] = {}
@@ -203,7 +207,7 @@ class QtMainWindow(QMainWindow):
                                  ("height", "Measure &height", "Ctrl+2"),
                                  ("area", "Measure &area", "Ctrl+3")):
             a = self._act(label, lambda checked, m=mode: self.measure_tool.set_mode(m if checked else ""), key,
-                          label.replace("&", ""), checkable=True)
+                          label.replace("&", ""), mode, checkable=True)
             group.addAction(a)
             self.measure_actions[mode] = a
 
