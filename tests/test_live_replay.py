@@ -216,3 +216,22 @@ def test_session_from_a_layer_spec(openaq: Path) -> None:
     # hourly data with gaps: silent datastreams (900 s default) are reported as stale at the scene time
     assert all(a.time == clock.time() for a in s.layer.alerts if a.kind == "stale")
     s.stop()
+
+
+def test_demo_sensors_stand_on_the_district_streets() -> None:
+    import math
+
+    from pyproj import Transformer
+
+    from citytwin.demo.district import EW_Y, EXTENT, NS_X, ROTATION_DEG, WORLD_OFFSET
+    from citytwin.demo.sensors import sensor_sites
+
+    tr = Transformer.from_crs(4326, 25832, always_xy=True)
+    px, py = EXTENT[0] / 2, EXTENT[1] / 2
+    a = math.radians(-ROTATION_DEG)
+    for _, lon, lat in sensor_sites(40):
+        e, n = tr.transform(lon, lat)
+        dx, dy = e - WORLD_OFFSET[0] - px, n - WORLD_OFFSET[1] - py
+        x, y = px + dx * math.cos(a) - dy * math.sin(a), py + dx * math.sin(a) + dy * math.cos(a)
+        assert 0 <= x <= EXTENT[0] and 0 <= y <= EXTENT[1]
+        assert min(abs(x - s) for s in NS_X) < 0.05 or min(abs(y - s) for s in EW_Y) < 0.05

@@ -1,8 +1,8 @@
 """Demo replay feed: made-up air-quality, temperature and noise sensors over the demo district.
 
 Deterministic (``random.Random(seed).random()`` only). Sensors stand on the
-district's street grid (local metres → EPSG:25832 → WGS84 lon/lat, as a real
-feed would give them); NO2 follows two rush-hour peaks a day so that the default
+district's street centre lines (local metres → ``local_to_world`` EPSG:25832 →
+WGS84 lon/lat, as a real feed would give them); NO2 follows two rush-hour peaks a day so that the default
 threshold (NO2 > 40 µg/m³) fires now and then. The file it writes is a replay
 file :func:`citytwin.live.replay.load_json` reads:
 ``{"datastreams": [...], "observations": [...]}``.
@@ -20,7 +20,7 @@ import orjson
 from pyproj import CRS
 
 from ..core.crs import transform_xy
-from .district import EXTENT, ROTATION_DEG, WORLD_OFFSET
+from .district import EW_Y, EXTENT, NS_X, local_to_world
 
 DEMO_START = 1_717_200_000.0  # 2024-06-01T00:00:00Z
 DEMO_THRESHOLDS = [
@@ -41,13 +41,17 @@ def _rush(hour: float) -> float:
 
 
 def sensor_sites(n: int, seed: int = 7) -> list[tuple[str, float, float]]:
-    """``(id, lon, lat)`` of ``n`` sensors spread over the district."""
+    """``(id, lon, lat)`` of ``n`` sensors standing on the district's street centre lines."""
     rng = random.Random(seed)
     w, h = EXTENT
-    a = math.radians(ROTATION_DEG)
-    local = [(40 + rng.random() * (w - 80), 40 + rng.random() * (h - 80)) for _ in range(n)]
-    xyz = np.array([(WORLD_OFFSET[0] + x * math.cos(a) - y * math.sin(a),
-                     WORLD_OFFSET[1] + x * math.sin(a) + y * math.cos(a), 0.0) for x, y in local])
+    local = []
+    for _ in range(n):
+        if rng.random() < 0.5:
+            x, y = NS_X[int(rng.random() * len(NS_X))], 20 + rng.random() * (h - 40)
+        else:
+            x, y = 20 + rng.random() * (w - 40), EW_Y[int(rng.random() * len(EW_Y))]
+        local.append((x, y))
+    xyz = np.array([local_to_world(x, y) for x, y in local]).reshape(-1, 3)
     lonlat = transform_xy(xyz, CRS.from_epsg(25832), CRS.from_epsg(4326)) if n else np.zeros((0, 3))
     return [(f"S{k + 1:03d}", round(float(lon), 7), round(float(lat), 7))
             for k, (lon, lat, _) in enumerate(lonlat)]
