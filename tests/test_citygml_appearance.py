@@ -64,8 +64,14 @@ def test_ingolstadt_textures_with_spaces_in_names_are_found() -> None:
     assert np.isfinite(uv[textured]).all()
     assert np.isnan(uv[~textured]).all()
     assert m.tri_uv is not None and m.tri_uv.shape == (m.n_triangles, 3, 2)
-    # materials too (X3DMaterial of the same theme)
-    assert len(m.materials) == 5 and (p.material >= 0).sum() > 0
+    # materials too, front side only (two X3DMaterials are for the back side of windows)
+    front = [
+        x for x in root.iter("{*}X3DMaterial")
+        if all((c.text or "").strip() != "false" for c in x.iter("{*}isFront"))
+    ]
+    assert len(front) == 3
+    assert len(m.materials) == 3 and m.metadata["appearance_skipped"] == {"backside": 2}
+    assert int((p.material >= 0).sum()) == sum(1 for x in front for _ in x.iter("{*}target"))
 
 
 def test_missing_texture_warns_and_loads(tmp_path: Path) -> None:

@@ -34,6 +34,14 @@ def _uv(text: str | None) -> NDArray[np.float32] | None:
     return arr.reshape(-1, 2).astype(np.float32)
 
 
+def _back_side(sd: Any) -> bool:
+    """Surface data for the back side (``isFront`` false): not drawn on front faces."""
+    for ch in sd:
+        if LN[ch.tag] == "isFront":
+            return (ch.text or "").strip().lower() in ("false", "0")
+    return False
+
+
 class Appearances:
     """Materials and textures of the selected theme, with their targets."""
 
@@ -77,6 +85,9 @@ class Appearances:
                 self.skipped["xlink"] = self.skipped.get("xlink", 0) + 1
             for sd in prop:
                 name = LN[sd.tag]
+                if name in ("X3DMaterial", "ParameterizedTexture") and _back_side(sd):
+                    self.skipped["backside"] = self.skipped.get("backside", 0) + 1
+                    continue
                 if name == "X3DMaterial":
                     self._material(sd)
                 elif name == "ParameterizedTexture":
