@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import sys
 import threading
 import time
@@ -175,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--idle", type=float, default=3.0, help="seconds without arrivals that end a run")
     a = ap.parse_args(argv)
     print(f"command: {' '.join([sys.executable, *sys.argv])}")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores "
+          "(other work on the machine slows both runs alike; compare within a round)")
     ok = True
     with LocalBroker() as broker:
         print(f"broker: mosquitto on 127.0.0.1:{broker.port}; {a.messages} messages/run, "
@@ -192,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"max batch {ct['max_batch']}  drain {ct['drain_ms_per_frame']:.2f} ms/frame  "
                   f"history {ct['history_mb']:.1f} MB")
             ok &= ct["received"] == a.messages and ct["accounted"] and ct["applied"] == a.messages
+        ratios = [c / r for c, r in zip(cts, raws)]
+        print(f"per-round citytwin/raw: {', '.join(f'{100 * x:.0f} %' for x in ratios)}; "
+              f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         raw_best, ct_best = max(raws), max(cts)
         print(f"best raw {raw_best:.0f} msg/s, best citytwin {ct_best:.0f} msg/s: "
               f"{100 * ct_best / raw_best:.0f} % of raw (goal >= 50 %); every message accounted: {ok}")
