@@ -255,3 +255,12 @@ def test_lod_per_polygon_from_its_property(models: dict) -> None:
         1 for prop in root.iter("{*}lod1Solid") for _ in prop.iter(f"{{{GML[0]}}}Polygon")
     )
     assert int((m.polygons.lod == 10).sum()) == n_lod1
+
+
+def test_registry_dispatches_to_the_citygml_reader() -> None:
+    from citytwin.io import detect_format, read
+
+    path = DATA / "citygml/denhaag/DenHaag_01.gml.gz"
+    assert detect_format(path) == "citygml"
+    m = read(DATA / "citygml/fzk-haus/FZK-House-LoD1-KIT-IAI-KHH-V2.gml")
+    assert m.format == "CityGML" and m.counts_by_type() == {"Building": 1}

@@ -7,10 +7,14 @@ freed with its preceding siblings, so memory follows the output, not the XML tre
 The parser never resolves entities, never loads a DTD and never touches the network.
 
 Within a member the walk is structural (object -> property -> thematic surface ->
-geometry property) in Python, while the geometry below a property is found with
-``Element.iter(tags)`` in C and its coordinates are parsed with one numpy call per
-ring. XLinks, appearances, closing points and orientation are resolved once at the
-end, so a polygon is emitted exactly once, where it is defined.
+geometry property) in Python, while the geometry below a property is walked
+directly for the usual MultiSurface / CompositeSurface / Solid shapes or found with
+``Element.iter(tags)`` in C, and its coordinates are parsed with one numpy call per
+ring. XLinks and appearance targets are settled as members end (most point into
+their own member) and finally at the end of the file; closing points, NaN checks and
+orientation are applied once, vectorised, so a polygon is emitted exactly once, where
+it is defined. The cyclic garbage collector is paused while streaming (many
+short-lived proxies, no cycles) and restored afterwards.
 """
 
 from __future__ import annotations
