@@ -95,3 +95,9 @@ def test_rows_grow_and_empty_queries() -> None:
     vals, _ = h.latest_at(5.0, np.array([40, 3]))
     assert vals[0] == 2.0 and np.isnan(vals[1])
     assert len(h.between(2.0, 1.0)[0]) == 0
+
+
+def test_non_finite_times_are_refused() -> None:
+    h = RingHistory(1, 4)
+    assert h.append([0, 0, 0], [1.0, np.nan, np.inf], [1.0, 2.0, 3.0]).tolist() == [True, False, False]
+    assert h.series(0)[0].tolist() == [1.0]

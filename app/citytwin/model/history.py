@@ -77,7 +77,8 @@ class RingHistory:
         -------
         ndarray of bool
             Per input reading: True if stored (or stored then pushed out by a
-            newer one of the same batch), False if refused as out of order.
+            newer one of the same batch), False if refused as out of order
+            (or for a non-finite time).
         """
         rows = np.asarray(rows, dtype=np.int64)
         times = np.asarray(times, dtype=np.float64)
@@ -96,7 +97,7 @@ class RingHistory:
         prev_same[1:] = r[1:] == r[:-1]
         dup = np.zeros(n, dtype=bool)
         dup[1:] = prev_same[1:] & (t[1:] <= t[:-1])
-        keep = ~(t <= last) & ~dup  # NaN last (empty row) keeps
+        keep = ~(t <= last) & ~dup & np.isfinite(t)  # NaN last (empty row) keeps; NaN time never
         ok[order[keep]] = True
         r, t, v = r[keep], t[keep], v[keep]
         if len(r) == 0:
