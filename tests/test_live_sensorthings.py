@@ -119,6 +119,9 @@ class FakeSTA:
         expand = q.get("$expand", "")
         if path == "Things":
             items = [self.thing_json(t, expand) for t in self.things]
+        elif path == "Locations":
+            items = [dict(t["loc"], **{"@iot.selfLink": self._link(f"Locations({t['loc']['@iot.id']})")})
+                     for t in self.things]
         elif path == "Datastreams":
             items = [self.ds_json(d, expand) for d in self.datastreams]
         elif path == "Observations" or (path.startswith("Datastreams(") and path.endswith(")/Observations")):
@@ -196,6 +199,9 @@ def test_things_with_locations_follow_next_link(sta: FakeSTA) -> None:
     assert things[0].properties == {"owner": "City"}
     assert len(sta.requests) == 2  # 3 things, pages of 2
     assert "$expand=Locations" in sta.requests[0] and "$skip=2" in sta.requests[1]
+    locs = client.locations()
+    assert [(i, loc.name, loc.lon) for i, loc in locs] == [("100", "Site 1", -114.06), ("101", "Site 2", -114.1),
+                                                          ("102", "Site 3", -113.99)]
 
 
 def test_datastreams_with_thing_location_and_property(sta: FakeSTA) -> None:

@@ -150,6 +150,15 @@ class SensorThingsClient:
         """All Things with their Locations."""
         return [thing_from_json(e) for e in self.iter_entities("Things", {"$expand": "Locations"})]
 
+    def locations(self) -> list[tuple[str, Location]]:
+        """``(@iot.id, Location)`` of every Location that is a GeoJSON point."""
+        out = []
+        for e in self.iter_entities("Locations"):
+            loc = _location({"Locations": [e]})
+            if loc is not None:
+                out.append((str(e.get("@iot.id")), loc))
+        return out
+
     def datastreams(self) -> list[Datastream]:
         """All Datastreams with their Thing's Location and ObservedProperty."""
         params = {"$expand": "Thing/Locations,ObservedProperty"}
