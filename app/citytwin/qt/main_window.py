@@ -773,6 +773,9 @@ class QtMainWindow(QMainWindow):
         self.act_fly.setEnabled(self.selection is not None)
 
     def _restore_layout(self) -> None:
+        geometry = self.settings.value("windowGeometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
         state = self.settings.value("windowState")
         if state is not None:
             self.restoreState(state)
@@ -791,6 +794,7 @@ class QtMainWindow(QMainWindow):
         self.loader.cancel()
         self.loader.reader.wait_idle(10.0)
         self.settings.setValue("windowState", self.saveState())
+        self.settings.setValue("windowGeometry", self.saveGeometry())
         logging.getLogger("citytwin").removeHandler(self.log_dock.handler)
         self.measure_tool.clear()
         for lay in list(self.layers):

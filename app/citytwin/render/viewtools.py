@@ -223,6 +223,16 @@ class MeasureOverlay:
         tp.SetFrameColor(*color)
         tp.BoldOn()
         self.label.SetVisibility(False)
+        # a translucent fill for areas
+        self.fill_poly = vtkPolyData()
+        fill_mapper = vtkPolyDataMapper()
+        fill_mapper.SetInputData(self.fill_poly)
+        self.fill = vtkActor()
+        self.fill.SetMapper(fill_mapper)
+        self.fill.GetProperty().SetColor(*color)
+        self.fill.GetProperty().SetOpacity(0.3)
+        self.fill.GetProperty().LightingOff()
+        renderer.AddActor(self.fill)
         # keep overlays visible through buildings they measure
         self.mapper.SetResolveCoincidentTopologyToPolygonOffset()
         renderer.AddActor(self.actor)
@@ -248,6 +258,14 @@ class MeasureOverlay:
         self.poly.SetVerts(verts)
         self.poly.SetLines(lines)
         self.poly.Modified()
+        polys = vtkCellArray()
+        if closed and len(pts) >= 3:
+            polys.InsertNextCell(len(pts))
+            for i in range(len(pts)):
+                polys.InsertCellPoint(i)
+        self.fill_poly.SetPoints(vp)
+        self.fill_poly.SetPolys(polys)
+        self.fill_poly.Modified()
         if label and len(pts):
             anchor = pts.mean(axis=0) if closed else pts[-1]
             self.label.SetPosition(*anchor)
@@ -259,4 +277,5 @@ class MeasureOverlay:
     def remove(self) -> None:
         self.renderer.RemoveActor(self.actor)
         self.renderer.RemoveActor(self.label)
+        self.renderer.RemoveActor(self.fill)
 
