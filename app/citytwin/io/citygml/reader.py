@@ -59,6 +59,7 @@ from .names import (
     P_GEOM,
     P_IMPLICIT,
     P_NAME,
+    P_OTHER,
     P_SKIP,
     P_TIN,
     SURFACE_CODE,
@@ -249,7 +250,7 @@ class _Reader:
                 self.curves += sum(1 for _ in prop.iter(self.tags.curve))
             elif kind == P_IMPLICIT:
                 self.implicit.add(prop, idx, sem, lod)  # type: ignore[arg-type]
-            elif len(prop):
+            elif kind == P_OTHER and len(prop):  # openings, filling surfaces, nested boundaries
                 for c in prop:
                     if isinstance(c.tag, str):
                         cn = LN[c.tag]
