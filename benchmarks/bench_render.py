@@ -117,7 +117,7 @@ def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds
     t_visual = time.perf_counter()
     sv.set_view("iso")
     sv.render()
-    sv.plotter.ren_win.WaitForCompletion()
+    sv.render_window.WaitForCompletion()
     t_first = time.perf_counter()
     ttff = {
         "read_s": t_read - t0,
@@ -134,7 +134,7 @@ def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds
     def ours(deg: float) -> None:
         sv.orbit(deg)
         sv.render()
-        sv.plotter.ren_win.WaitForCompletion()
+        sv.render_window.WaitForCompletion()
 
     # alternate the two so that background load hits both alike; report the medians
     fps_ours, fps_base = [], []

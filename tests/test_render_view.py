@@ -48,7 +48,7 @@ def view():
     yield sv
     refs = [weakref.ref(o) for v in sv.visuals for o in (v.actor, v.mapper, v.polydata)]
     sv.close()
-    assert sv.plotter._closed and not sv.visuals
+    assert sv.closed and not sv.visuals
     gc.collect()
     leaked = [r().GetClassName() for r in refs if r() is not None]
     assert not leaked, f"VTK objects still alive after close: {leaked}"

@@ -7,8 +7,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import pyvista as pv
-
 from ..model.city import CityModel
 from ..model.scenefile import Camera, SceneFile, View
 from .scene_view import SceneView
@@ -86,13 +84,15 @@ def render_to_image(
 def offscreen_available() -> tuple[bool, str]:
     """Whether off-screen OpenGL rendering works here, and why not."""
     try:
-        p = pv.Plotter(off_screen=True, window_size=[64, 48])
+        sv = SceneView(size=(64, 48), overlays=False)
         try:
-            img = p.screenshot(return_img=True)
+            img = sv.screenshot()
         finally:
-            p.close()
+            sv.close()
         if img is None or img.shape[:2] != (48, 64):
             return False, "off-screen render returned no image"
+        if not img.any():
+            return False, "off-screen render returned a black image"
         return True, ""
     except Exception as exc:  # noqa: BLE001 - any GL failure means "no"
         return False, f"off-screen OpenGL failed: {exc}"
