@@ -20,8 +20,6 @@ from functools import wraps
 
 import numpy as np
 from pyproj import CRS, Transformer
-from pyproj.aoi import AreaOfInterest
-from pyproj.database import query_utm_crs_info
 
 from .errors import CRSError
 
@@ -168,17 +166,29 @@ def lat_first(crs: CRS) -> bool:
     return h.axis_info[0].direction.lower() in ("north", "south")
 
 
+def utm_epsg(lon: float, lat: float, datum_name: str = "WGS 84") -> int:
+    """EPSG code of the UTM zone containing ``lon, lat``, computed (no database query).
+
+    ETRS89 and JGD2011 have UTM CRSs of their own for their zones; every other datum
+    gets WGS 84's (they differ by at most a few metres, below city-model accuracy).
+    """
+    zone = int((lon + 180.0) // 6.0) % 60 + 1
+    # Norway / Svalbard exceptions
+    if 56.0 <= lat < 64.0 and 3.0 <= lon < 12.0:
+        zone = 32
+    if 72.0 <= lat < 84.0 and 0.0 <= lon < 42.0:
+        zone = 31 if lon < 9 else 33 if lon < 21 else 35 if lon < 33 else 37
+    name = datum_name.lower()
+    if lat >= 0 and "european terrestrial reference system 1989" in name and 28 <= zone <= 38:
+        return 25800 + zone
+    if lat >= 0 and "japanese geodetic datum 2011" in name and 51 <= zone <= 55:
+        return 6688 + zone - 51
+    return (32600 if lat >= 0 else 32700) + zone
+
+
 def utm_for(lon: float, lat: float, datum_name: str = "WGS 84") -> CRS:
     """The UTM CRS of the zone containing ``lon, lat``."""
-    infos = query_utm_crs_info(
-        datum_name=datum_name,
-        area_of_interest=AreaOfInterest(lon, lat, lon, lat),
-    )
-    if not infos:
-        infos = query_utm_crs_info(
-            datum_name="WGS 84", area_of_interest=AreaOfInterest(lon, lat, lon, lat)
-        )
-    return CRS.from_epsg(int(infos[0].code))
+    return CRS.from_epsg(utm_epsg(lon, lat, datum_name))
 
 
 def projected_for_geographic(crs: CRS, lon: float, lat: float) -> CRS:
@@ -186,10 +196,7 @@ def projected_for_geographic(crs: CRS, lon: float, lat: float) -> CRS:
     keeping the vertical part of a compound CRS."""
     h = horizontal(crs)
     datum = h.datum.name if h.datum else "WGS 84"
-    try:
-        utm = utm_for(lon, lat, datum)
-    except Exception:
-        utm = utm_for(lon, lat)
+    utm = utm_for(lon, lat, datum)
     v = vertical(crs)
     if v is None:
         return utm
