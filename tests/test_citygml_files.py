@@ -119,7 +119,7 @@ def test_bbox_inside_the_declared_envelope(path: Path, models: dict) -> None:
         tol = 1e-3
         assert lon0 - tol <= lon_lat[0] <= lon_lat[2] <= lon1 + tol
         assert lat0 - tol <= lon_lat[1] <= lon_lat[3] <= lat1 + tol
-        assert crs_label(horizontal(m.crs)) == "EPSG:32654"  # UTM 54N for all PLATEAU tiles
+        assert crs_label(horizontal(m.crs)) == "EPSG:6691"  # JGD2011 / UTM 54N for all PLATEAU tiles
     else:
         bb = m.bbox()
         assert (bb[0, :2] >= env[0] - 1.0).all() and (bb[1, :2] <= env[1] + 1.0).all()
@@ -175,7 +175,7 @@ def test_denhaag_no_duplicated_geometry(models: dict) -> None:
 def test_plateau_tokyo_projected_near_tokyo(models: dict) -> None:
     m = _load(models, DATA / "citygml/plateau-tokyo/53395404_bldg_6697_op.gml")
     assert crs_label(m.source_crs).startswith("EPSG:6697")
-    assert crs_label(horizontal(m.crs)) == "EPSG:32654"
+    assert crs_label(horizontal(m.crs)) == "EPSG:6691"  # JGD2011 / UTM zone 54N
     lon0, lat0, lon1, lat1 = to_wgs84_bbox(m.bbox(), m.crs)
     assert 139 < lon0 < lon1 < 140 and 35 < lat0 < lat1 < 36
     assert set(m.lods()) == {0.0, 1.0}
