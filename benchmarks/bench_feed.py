@@ -34,6 +34,7 @@ import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+PROTO = int(os.environ.get("PROTO", "5"))
 from citytwin.live.broker import LocalBroker
 from citytwin.live.ingest import Ingest
 from citytwin.live.mqtt import ConnectionState, MqttConfig, MqttFeed
@@ -142,7 +143,7 @@ def bench_citytwin(port: int, n: int, sensors: int, idle: float) -> dict[str, An
         deliver(topic, payload)
         arrivals.hit()
 
-    feed = MqttFeed(MqttConfig(f"mqtt://127.0.0.1:{port}", topics=["v1.1/#"], qos=0, persistent=False),
+    feed = MqttFeed(MqttConfig(f"mqtt://127.0.0.1:{port}", topics=["v1.1/#"], qos=0, persistent=False, protocol=PROTO),
                     on_message, ingest.diag)
     feed.start()
     if not feed.wait_for(ConnectionState.CONNECTED, 10):

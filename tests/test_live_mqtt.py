@@ -197,15 +197,19 @@ def test_broker_restart_mid_stream_loses_nothing_delivered(broker: LocalBroker) 
     ingest.drain()
     # nothing the broker delivered was lost on our side: every delivery applied or counted
     assert ingest.diag.accounted(0)
-    assert ingest.diag.rejected_total == 0
+    # the publisher re-sends a reading whose PUBACK died with the broker (at least once): that
+    # duplicate, same datastream and time, is refused as out of order; nothing else is refused
+    assert set(ingest.diag.rejected) <= {"out_of_order"} and ingest.diag.rejected_total <= 2
     stored = {int(v) for r in range(10) for v in layer.history.series(layer.index[str(r)])[1]}
     after = set(published[n_at_reconnect + 1:])  # the one in flight at SUBACK time may have missed
     assert after <= stored
 
 
-def test_persistent_session_gets_what_was_sent_while_away(broker: LocalBroker) -> None:
+@pytest.mark.parametrize("protocol", [4, 5])
+def test_persistent_session_gets_what_was_sent_while_away(broker: LocalBroker, protocol: int) -> None:
     ingest = Ingest(SensorLayer())
-    feed = _feed(broker.url, ingest, ["v1.1/#"], client_id="citytwin-test-persistent")
+    cid = f"citytwin-test-persistent-{protocol}"
+    feed = _feed(broker.url, ingest, ["v1.1/#"], client_id=cid, protocol=protocol)
     feed.start()
     assert feed.wait_for(ConnectionState.CONNECTED, 20)
     _wait(lambda: False, timeout=0.3)
@@ -214,7 +218,7 @@ def test_persistent_session_gets_what_was_sent_while_away(broker: LocalBroker) -
     for k in range(50):
         pub.publish(f"v1.1/Datastreams({k % 5})/Observations", _obs(BASE + k, k), qos=1).wait_for_publish(10)
     _close(pub)
-    again = _feed(broker.url, ingest, ["v1.1/#"], client_id="citytwin-test-persistent")
+    again = _feed(broker.url, ingest, ["v1.1/#"], client_id=cid, protocol=protocol)
     again.start()
     try:
         assert again.wait_for(ConnectionState.CONNECTED, 20)
@@ -223,6 +227,32 @@ def test_persistent_session_gets_what_was_sent_while_away(broker: LocalBroker) -
     finally:
         again.stop()
     assert ingest.diag.accounted(0) and ingest.diag.received == 50
+
+
+def test_random_client_id_drops_its_session_on_stop(broker: LocalBroker) -> None:
+    ingest = Ingest(SensorLayer())
+    feed = _feed(broker.url, ingest, ["v1.1/#"])
+    feed.start()
+    assert feed.wait_for(ConnectionState.CONNECTED, 20)
+    cid = feed.client_id
+    feed.stop()
+    pub = _publisher(broker.port)
+    for k in range(5):
+        pub.publish("v1.1/Datastreams(1)/Observations", _obs(BASE + k, k), qos=1).wait_for_publish(10)
+    _close(pub)
+    # resume that session by hand (same id, no subscriptions of our own): nothing was queued for it
+    got: list[bytes] = []
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=cid, clean_session=False)
+    c.on_message = lambda client, userdata, msg: got.append(msg.payload)
+    present = threading.Event()
+    c.on_connect = lambda client, userdata, flags, rc, props: present.set() if flags.session_present else None
+    c.connect("127.0.0.1", broker.port)
+    c.loop_start()
+    try:
+        _wait(lambda: False, timeout=1.0)
+        assert present.is_set() and got == []
+    finally:
+        _close(c)
 
 
 def test_feed_command_on_a_broker(broker: LocalBroker) -> None:

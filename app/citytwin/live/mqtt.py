@@ -2,7 +2,8 @@
 
 The client runs paho's network loop in its own thread, connects asynchronously
 (so a broker that is down at start is retried with exponential backoff), keeps a
-persistent session (MQTT 5, ``clean_start=False`` with a session expiry, QoS 1 by
+persistent session (MQTT 3.1.1 ``clean_session=False`` by default, or MQTT 5
+``clean_start=False`` with a session expiry; QoS 1 by
 default) so the broker keeps queueing while the connection is down, resubscribes
 on every (re)connect, and hands every message's topic and bytes to a callback
 (normally :meth:`citytwin.live.ingest.Ingest.on_message`). paho acknowledges a QoS 1
@@ -17,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -81,7 +82,8 @@ class MqttConfig:
         Subscription QoS; 1 (default) makes the broker redeliver what a dropped
         connection did not acknowledge.
     persistent
-        Persistent session (``clean_start=False`` + ``session_expiry``) so that QoS 1
+        Persistent session (3.1.1: ``clean_session=False``; 5: ``clean_start=False`` +
+        ``session_expiry``) so that QoS 1
         messages published while disconnected are queued by the broker.
     """
 
@@ -90,7 +92,7 @@ class MqttConfig:
     qos: int = 1
     username: str | None = None
     password: str | None = None
-    client_id: str = field(default_factory=lambda: f"citytwin-{uuid.uuid4().hex[:12]}")
+    client_id: str | None = None  # None: a random one, and the session is dropped on stop()
     persistent: bool = True
     session_expiry: int = 3600
     keepalive: int = 30
@@ -98,6 +100,7 @@ class MqttConfig:
     reconnect_max: float = 30.0
     ca_certs: str | None = None
     tls_insecure: bool = False
+    protocol: int = 4  # 4 = MQTT 3.1.1, 5 = MQTT 5 (paho decodes v5 properties per message: slower)
 
 
 class MqttFeed:
@@ -123,8 +126,11 @@ class MqttFeed:
         self._state_lock = threading.Condition()
         self.session_present = False
         self._connected = False
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=config.client_id,
-                        protocol=mqtt.MQTTv5)
+        v5 = config.protocol == 5
+        self.client_id = config.client_id or f"citytwin-{uuid.uuid4().hex[:12]}"
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                        protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+                        clean_session=None if v5 else not config.persistent)
         user = config.username or self.broker.username
         if user:
             c.username_pw_set(user, config.password or self.broker.password)
@@ -165,16 +171,33 @@ class MqttFeed:
     def start(self) -> None:
         """Connect in the background (retrying with backoff until :meth:`stop`)."""
         props = None
-        if self.config.persistent:
+        v5 = self.config.protocol == 5
+        if self.config.persistent and v5:
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = int(self.config.session_expiry)
         self._set_state(ConnectionState.CONNECTING)
-        self.client.connect_async(self.broker.host, self.broker.port, keepalive=self.config.keepalive,
-                                  clean_start=not self.config.persistent, properties=props)
+        if v5:
+            self.client.connect_async(self.broker.host, self.broker.port, keepalive=self.config.keepalive,
+                                      clean_start=not self.config.persistent, properties=props)
+        else:
+            self.client.connect_async(self.broker.host, self.broker.port, keepalive=self.config.keepalive)
         self.client.loop_start()
 
     def stop(self) -> None:
-        """Disconnect and join the network thread."""
+        """Disconnect and join the network thread.
+
+        With a random client id nobody can resume the session, so its subscriptions
+        are dropped first (else the broker would queue QoS 1 messages for it forever).
+        """
+        if self.config.client_id is None and self.config.persistent and self._connected:
+            try:
+                done = threading.Event()
+                self.client.on_unsubscribe = lambda *a: done.set()
+                info = self.client.unsubscribe(list(self.config.topics))
+                if info[0] == mqtt.MQTT_ERR_SUCCESS:
+                    done.wait(2.0)
+            except Exception:  # best effort
+                pass
         self._set_state(ConnectionState.STOPPED)
         try:
             self.client.disconnect()
