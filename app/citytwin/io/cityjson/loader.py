@@ -144,6 +144,7 @@ class CityJSONLoader:
         self.scale = header.scale
         self.translate = header.translate
         self._sem: dict[str, int] = {}
+        self._lodc: dict[Any, int] = {}
         self.templates: list[Any] = []
         self.template_vertices: NDArray[np.float64] = np.zeros((0, 3))
         self.has_uv = False
@@ -263,12 +264,12 @@ class CityJSONLoader:
         self.blocks.append((vstart, nv, obj0, len(self.o_id)))
 
     def _object(self, oid: str, obj: Any) -> None:
-        if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+        otype = obj.get("type") if obj.__class__ is dict else None
+        if otype.__class__ is not str:
             self.report.skip(oid, "not a city object (no type)")
             return
-        otype = obj["type"]
         attrs = obj.get("attributes")
-        if not isinstance(attrs, dict):
+        if attrs.__class__ is not dict:
             attrs = {}
         elif CITYGML_TYPE in attrs:
             ct = attrs.pop(CITYGML_TYPE)
@@ -277,32 +278,34 @@ class CityJSONLoader:
         default = self._sem.get(otype)
         if default is None:
             default = self._sem[otype] = semantic_code(otype)
-        local = len(self.o_id)
-        saved = (len(self.ri), len(self.rs), len(self.pn), len(self.cuv), len(self.seg_start), len(self.inst))
-        ninst = self.ninst
+        c0 = len(self.ri)
         geoms = obj.get("geometry")
-        try:
-            if geoms:
+        if geoms:
+            local = len(self.o_id)
+            saved = (c0, len(self.rs), len(self.pn), len(self.cuv), len(self.seg_start), len(self.inst))
+            ninst = self.ninst
+            try:
                 for g in geoms:
                     self._geometry(g, local, default, True)
-        except (TypeError, KeyError, IndexError, ValueError, AttributeError) as exc:
-            c, r, p, u, s, i = saved
-            del self.ri[c:], self.rs[r:], self.cuv[u:]
-            for lst in (self.pn, self.p_obj, self.p_sem, self.p_lod, self.p_mat, self.p_tex):
-                del lst[p:]
-            del self.seg_start[s:], self.seg_kind[s:], self.seg_base[s:], self.seg_n[s:]
-            del self.inst[i:]
-            self.ninst = ninst
-            vs, nv = self._doc[0], self._doc[1]
-            self._segment(0, vs, nv)
-            self.report.skip(oid, f"broken geometry ({type(exc).__name__}: {exc})")
-            return
+            except (TypeError, KeyError, IndexError, ValueError, AttributeError) as exc:
+                c, r, p, u, s, i = saved
+                del self.ri[c:], self.rs[r:], self.cuv[u:]
+                for lst in (self.pn, self.p_obj, self.p_sem, self.p_lod, self.p_mat, self.p_tex):
+                    del lst[p:]
+                del self.seg_start[s:], self.seg_kind[s:], self.seg_base[s:], self.seg_n[s:]
+                del self.inst[i:]
+                self.ninst = ninst
+                vs, nv = self._doc[0], self._doc[1]
+                self._segment(0, vs, nv)
+                self.report.skip(oid, f"broken geometry ({type(exc).__name__}: {exc})")
+                return
         self.o_id.append(oid)
         self.o_type.append(otype)
         self.o_attr.append(attrs)
-        self.o_par.append(object_parents(obj))
+        par = obj.get("parents")
+        self.o_par.append(par if par.__class__ is list else object_parents(obj))
         self.o_chi.append(obj.get("children"))
-        self.o_c0.append(saved[0])
+        self.o_c0.append(c0)
 
     def _sem_code(self, s: Any, default: int) -> int:
         t = s.get("type") if isinstance(s, dict) else None
@@ -345,8 +348,13 @@ class CityJSONLoader:
         if len(ri) - c0 and not isinstance(ri[-1], int):
             raise ValueError("boundaries nested too deep")
         self.p_obj.extend([obj] * n)
-        self.p_lod.extend([lod_code(g.get("lod"))] * n)
-        _, _, _, (mat_off, tex_off, uv_off) = self._doc
+        lod = g.get("lod")
+        lc = self._lodc.get(lod) if lod.__class__ is not list else None
+        if lc is None:
+            lc = lod_code(lod)
+            if lod.__class__ is not list:
+                self._lodc[lod] = lc
+        self.p_lod.extend([lc] * n)
         # semantics
         sem = g.get("semantics")
         if sem:
@@ -358,15 +366,28 @@ class CityJSONLoader:
                     if c is None:
                         c = self._sem_code(s, default)
                     codes.append(c or default)
-                vals = _flat_values(sem.get("values"), depth, b, n)
+                vals = sem.get("values")
+                if depth == 2 and len(b) == 1 and vals and vals[0] and len(vals[0]) == n:
+                    vals = vals[0]  # one shell: the common Solid
+                elif depth != 1 or vals is None or len(vals) != n:
+                    vals = _flat_values(vals, depth, b, n)
                 self.p_sem.extend([codes[v] if v is not None else default for v in vals])
             except (TypeError, IndexError, ValueError, AttributeError) as exc:
                 self.report.warn("bad-semantics", f"semantics ignored: {exc}")
                 self.p_sem.extend([default] * n)
         else:
             self.p_sem.extend([default] * n)
-        # materials: first theme
         mat = g.get("material")
+        tex = g.get("texture") if self.has_uv else None
+        if not mat and not tex:
+            neg = [-1] * n
+            self.p_mat.extend(neg)
+            self.p_tex.extend(neg)
+            if self.has_uv:
+                self.cuv.extend([-1] * (len(ri) - c0))
+            return
+        _, _, _, (mat_off, tex_off, uv_off) = self._doc
+        # materials: first theme
         if mat:
             th = next(iter(mat.values()))
             if "values" in th:
@@ -379,7 +400,6 @@ class CityJSONLoader:
         else:
             self.p_mat.extend([-1] * n)
         # textures: first theme; per polygon image, per corner uv
-        tex = g.get("texture") if self.has_uv else None
         if tex:
             th = next(iter(tex.values()))
             vals = _flat_values(th.get("values"), depth, b, n)
