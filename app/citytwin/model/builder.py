@@ -301,7 +301,7 @@ class CityModelBuilder:
             origin=origin_arr,
             vertices=rel.astype(np.float32),
             polygons=polys,
-            corners=tri.corners.astype(np.int32),
+            corners=tri.corners.astype(np.int32, copy=False),
             tri_poly=tri.tri_poly,
             objects=self.objects,
             materials=self.materials,
