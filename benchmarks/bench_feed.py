@@ -15,7 +15,7 @@ round-robin over ``v1.1/Datastreams(<i>)/Observations``. Rate = messages receive
 
 Run::
 
-    .venv/bin/python benchmarks/bench_feed.py [--messages 200000] [--sensors 5000] [--rounds 2]
+    .venv/bin/python benchmarks/bench_feed.py [--messages 200000] [--sensors 5000] [--rounds 2] [--protocol 4|5]
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-PROTO = int(os.environ.get("PROTO", "5"))
 from citytwin.live.broker import LocalBroker
 from citytwin.live.ingest import Ingest
 from citytwin.live.mqtt import ConnectionState, MqttConfig, MqttFeed
@@ -111,9 +110,10 @@ def _run_publisher(port: int, n: int, sensors: int, arrivals: _Arrivals, idle: f
     return arrivals.count / span if span > 0 else float("nan")
 
 
-def bench_raw(port: int, n: int, sensors: int, idle: float) -> dict[str, Any]:
+def bench_raw(port: int, n: int, sensors: int, idle: float, protocol: int = 4) -> dict[str, Any]:
     arrivals = _Arrivals(n)
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-raw-{time.time_ns()}")
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-raw-{time.time_ns()}",
+                    protocol=mqtt.MQTTv5 if protocol == 5 else mqtt.MQTTv311)
     c.on_message = lambda client, userdata, msg: arrivals.hit()
     subscribed = threading.Event()
     c.on_subscribe = lambda *a: subscribed.set()
@@ -127,7 +127,7 @@ def bench_raw(port: int, n: int, sensors: int, idle: float) -> dict[str, Any]:
     return {"received": arrivals.count, "rate": rate}
 
 
-def bench_citytwin(port: int, n: int, sensors: int, idle: float) -> dict[str, Any]:
+def bench_citytwin(port: int, n: int, sensors: int, idle: float, protocol: int = 4) -> dict[str, Any]:
     layer = SensorLayer(capacity=64)
     rng = np.random.default_rng(0)
     lon = 6.0 + rng.random(sensors) * 0.1
@@ -143,8 +143,8 @@ def bench_citytwin(port: int, n: int, sensors: int, idle: float) -> dict[str, An
         deliver(topic, payload)
         arrivals.hit()
 
-    feed = MqttFeed(MqttConfig(f"mqtt://127.0.0.1:{port}", topics=["v1.1/#"], qos=0, persistent=False, protocol=PROTO),
-                    on_message, ingest.diag)
+    feed = MqttFeed(MqttConfig(f"mqtt://127.0.0.1:{port}", topics=["v1.1/#"], qos=0, persistent=False,
+                               protocol=protocol), on_message, ingest.diag)
     feed.start()
     if not feed.wait_for(ConnectionState.CONNECTED, 10):
         raise SystemExit("citytwin feed did not connect")
@@ -175,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sensors", type=int, default=5000)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--idle", type=float, default=3.0, help="seconds without arrivals that end a run")
+    ap.add_argument("--protocol", type=int, choices=(4, 5), default=4,
+                    help="MQTT protocol of both subscribers: 4 = 3.1.1 (citytwin's default), 5")
     a = ap.parse_args(argv)
     print(f"command: {' '.join([sys.executable, *sys.argv])}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores "
@@ -182,13 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     with LocalBroker() as broker:
         print(f"broker: mosquitto on 127.0.0.1:{broker.port}; {a.messages} messages/run, "
-              f"{a.sensors} sensors, QoS 0")
+              f"{a.sensors} sensors, QoS 0, MQTT {'5' if a.protocol == 5 else '3.1.1'}")
         raws, cts = [], []
         for r in range(a.rounds):
-            raw = bench_raw(broker.port, a.messages, a.sensors, a.idle)
+            raw = bench_raw(broker.port, a.messages, a.sensors, a.idle, a.protocol)
             raws.append(raw["rate"])
             print(f"round {r + 1} raw paho:  {raw['received']:>8} received  {raw['rate']:>9.0f} msg/s")
-            ct = bench_citytwin(broker.port, a.messages, a.sensors, a.idle)
+            ct = bench_citytwin(broker.port, a.messages, a.sensors, a.idle, a.protocol)
             cts.append(ct["rate"])
             print(f"round {r + 1} citytwin:  {ct['received']:>8} received  {ct['rate']:>9.0f} msg/s  "
                   f"parsed {ct['parsed']}  applied {ct['applied']}  rejected {ct['rejected']}  "
