@@ -344,3 +344,23 @@ def test_username_password_and_tls(tmp_path) -> None:
             _close(pub)
         finally:
             feed.stop()
+
+
+def test_a_flood_is_counted_not_crashed_on(broker: LocalBroker) -> None:
+    layer = SensorLayer(capacity=8)
+    ingest = Ingest(layer, max_pending=100)  # the GUI did not drain for a while
+    feed = _feed(broker.url, ingest, ["v1.1/#"])
+    feed.start()
+    try:
+        assert feed.wait_for(ConnectionState.CONNECTED, 20)
+        pub = _publisher(broker.port)
+        for k in range(2000):
+            pub.publish(f"v1.1/Datastreams({k % 3})/Observations", _obs(BASE + k, k), qos=1)
+        assert _wait(lambda: ingest.diag.received == 2000)  # no drain while waiting
+        _close(pub)
+    finally:
+        feed.stop()
+    assert ingest.pending == 100 and ingest.diag.rejected == {"queue_full": 1900}
+    ingest.drain()
+    assert ingest.diag.applied == 100 and ingest.diag.accounted(0)
+    assert int(layer.history.count[:3].sum()) == 3 * 8  # memory bounded: 8 slots per datastream

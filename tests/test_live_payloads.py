@@ -81,6 +81,7 @@ def test_bad_input_is_counted_by_reason() -> None:
         ("plain/7", b'{"v": 3, "t": "2024-06-01T11:30:00Z"}', None),
         ("plain/7", b'{"t": "2024-06-01T11:31:00Z"}', "missing_field"),
         ("plain/7", b'{"v": "3", "t": "2024-06-01T11:32:00Z"}', "bad_type"),
+        ("plain/", b'{"v": 3, "t": "2024-06-01T11:32:00Z"}', "missing_field"),
     ]
     for topic, payload, _ in cases:
         ing.on_message(topic, payload)

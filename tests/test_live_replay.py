@@ -235,3 +235,31 @@ def test_demo_sensors_stand_on_the_district_streets() -> None:
         x, y = px + dx * math.cos(a) - dy * math.sin(a), py + dx * math.sin(a) + dy * math.cos(a)
         assert 0 <= x <= EXTENT[0] and 0 <= y <= EXTENT[1]
         assert min(abs(x - s) for s in NS_X) < 0.05 or min(abs(y - s) for s in EW_Y) < 0.05
+
+
+def test_json_replay_with_building_locations(tmp_path: Path) -> None:
+    from pyproj import CRS
+
+    from citytwin.model.builder import CityModelBuilder
+    from citytwin.model.sensors import building_anchors
+
+    doc = {"datastreams": [
+        {"id": "roof-temp", "observedProperty": {"name": "temperature"}, "unit": {"symbol": "°C"},
+         "location": {"building": "B1"}},
+        {"id": "street-no2", "observedProperty": "no2", "unit": "µg/m³",
+         "location": {"type": "Point", "coordinates": [9.0, 48.0]}}],
+        "observations": [{"datastream": "roof-temp", "phenomenonTime": "2024-06-01T00:00:00Z", "result": 21},
+                         {"datastream": "street-no2", "phenomenonTime": "2024-06-01T00:00:00Z", "result": 33}]}
+    p = tmp_path / "b.json"
+    p.write_text(json.dumps(doc), encoding="utf-8")
+    data = load_replay(p)
+    b = CityModelBuilder("mem", "test", crs=CRS.from_epsg(25832))
+    o = b.add_object("B1", "Building")
+    ring = np.array([[0, 0, 12], [6, 0, 12], [6, 6, 12], [0, 6, 12]], float) + [500_000, 5_300_000, 0]
+    b.add_polygon(o, [ring], lod=2)
+    model = b.build()
+    layer = SensorLayer()
+    layer.add_datastreams(data.datastreams)
+    layer.set_frame(model.crs, model.origin, building_anchors(model))
+    np.testing.assert_allclose(layer.positions[0].astype(float) + model.origin, [500_003, 5_300_003, 12], atol=0.01)
+    assert layer.placed.all() and data.datastreams[1].unit.symbol == "µg/m³"

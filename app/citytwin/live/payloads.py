@@ -238,6 +238,8 @@ class PlainMapping:
                 sid = self.sensor.format(**caps)
             except (KeyError, IndexError, ValueError):
                 raise Rejected(MISSING_FIELD, f"sensor template {self.sensor!r}") from None
+        if not sid:
+            raise Rejected(MISSING_FIELD, "empty sensor id")
         v = get_path(doc, p["value"])
         if v is _MISSING:
             raise Rejected(MISSING_FIELD, self.value)
