@@ -349,10 +349,11 @@ class CityJSONLoader:
             raise ValueError("boundaries nested too deep")
         self.p_obj.extend([obj] * n)
         lod = g.get("lod")
-        lc = self._lodc.get(lod) if lod.__class__ is not list else None
+        hashable = lod.__class__ in (str, int, float)
+        lc = self._lodc.get(lod) if hashable else None
         if lc is None:
-            lc = lod_code(lod)
-            if lod.__class__ is not list:
+            lc = lod_code(lod) if hashable or lod is None else 255
+            if hashable:
                 self._lodc[lod] = lc
         self.p_lod.extend([lc] * n)
         # semantics
