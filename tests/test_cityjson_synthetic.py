@@ -397,3 +397,17 @@ def test_seq_feature_with_malformed_vertices_is_skipped(tmp_path):
     assert m.objects.ids == ["a"]
     assert m.report.skipped_objects == 2
     assert m.total_area(2) == pytest.approx(6.0)
+
+
+def test_progress_reported_while_reading(tmp_path):
+    lines = [_doc({}, [])] + [
+        _feature(f"f{i}", {f"b{i}": {"type": "Building", "geometry": [_solid()]}}, CUBE_V) for i in range(50)
+    ]
+    seen: list[float] = []
+    m = read_cityjsonseq(_seq(tmp_path, lines), progress=seen.append)
+    assert len(m.objects) == 50
+    assert seen and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
+    seen.clear()
+    read_cityjson(_write(tmp_path, _doc({"b": {"type": "Building", "geometry": [_solid()]}}, CUBE_V)),
+                  progress=seen.append)
+    assert seen and seen[-1] == pytest.approx(1.0)
