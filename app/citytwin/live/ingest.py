@@ -92,7 +92,8 @@ class Ingest:
     auto_register
         Create a datastream for an id seen for the first time (else ``unknown_datastream``).
     max_datastreams
-        Bound on auto-created datastreams (beyond: ``too_many_datastreams``).
+        Bound on datastreams (beyond: ``too_many_datastreams``); with the layer's
+        history capacity it bounds memory: 20,000 × 256 slots × 16 bytes ≈ 82 MB.
     max_pending
         Bound on queued readings between drains (beyond: ``queue_full``, a flood).
     max_future
@@ -102,7 +103,7 @@ class Ingest:
     """
 
     def __init__(self, layer: SensorLayer, parser: PayloadParser | None = None, *,
-                 auto_register: bool = True, max_datastreams: int = 100_000,
+                 auto_register: bool = True, max_datastreams: int = 20_000,
                  max_pending: int = 1_000_000, max_future: float = 300.0,
                  now: Callable[[], float] = time.time, diagnostics: Diagnostics | None = None) -> None:
         self.layer = layer

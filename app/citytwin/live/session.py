@@ -52,7 +52,7 @@ class SensorSession:
             mappings = [PlainMapping.from_dict(m) for m in spec.mappings]
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise CityTwinError(f"sensor layer {spec.name!r}: bad mapping: {exc}") from None
-        self.ingest = Ingest(self.layer, PayloadParser(mappings))
+        self.ingest = Ingest(self.layer, PayloadParser(mappings), max_datastreams=spec.max_datastreams)
         if password is None and spec.password_env:
             password = os.environ.get(spec.password_env)
         self.kind = spec.kind

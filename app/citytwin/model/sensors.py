@@ -459,6 +459,8 @@ class SensorLayerSpec:
         Slots kept per datastream.
     stale_after
         Seconds without a reading after which a datastream shows as stale.
+    max_datastreams
+        Bound on datastreams a feed may create (memory: × ``history`` × 16 bytes).
     """
 
     source: str
@@ -473,6 +475,7 @@ class SensorLayerSpec:
     thresholds: list[Threshold] = field(default_factory=list)
     history: int = 256
     stale_after: float = 900.0
+    max_datastreams: int = 20_000
     visible: bool = True
 
     @property
@@ -505,6 +508,7 @@ class SensorLayerSpec:
             d["thresholds"] = [t.to_dict() for t in self.thresholds]
         d["history"] = self.history
         d["stale_after"] = self.stale_after
+        d["max_datastreams"] = self.max_datastreams
         d["visible"] = self.visible
         return d
 
@@ -524,6 +528,7 @@ class SensorLayerSpec:
                 replay=dict(d.get("replay") or {}), styling=styling,
                 thresholds=[Threshold.from_dict(t) for t in d.get("thresholds") or []],
                 history=int(d.get("history", 256)), stale_after=float(d.get("stale_after", 900.0)),
+                max_datastreams=int(d.get("max_datastreams", 20_000)),
                 visible=bool(d.get("visible", True)))
         except (TypeError, AttributeError) as exc:
             raise ValueError(f"bad sensor layer declaration: {exc}") from None
