@@ -602,9 +602,9 @@ class CityJSONLoader:
         keep = p_gobj >= 0
         for code in np.unique(pk.p_lod[keep]).tolist():
             m = keep & (pk.p_lod == code)
-            if m.all():
-                rm = cm = slice(None)
-            else:
+            rm: Any = slice(None)
+            cm: Any = slice(None)
+            if not m.all():
                 rm = np.repeat(m, pn)
                 cm = np.repeat(rm, rs)
             b.add_polygons(

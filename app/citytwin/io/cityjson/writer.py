@@ -94,9 +94,10 @@ def _lod_string(code: int) -> str:
 @lru_cache(maxsize=32)
 def _compound_code(h_name: str, v_name: str) -> int | None:
     from pyproj.database import query_crs_info
+    from pyproj.enums import PJType
 
     want = f"{h_name} + {v_name}"
-    for info in query_crs_info(auth_name="EPSG", pj_types="COMPOUND_CRS"):
+    for info in query_crs_info(auth_name="EPSG", pj_types=PJType.COMPOUND_CRS):
         if info.name == want:
             return int(info.code)
     return None
