@@ -42,7 +42,7 @@ class Triangulation:
     coordinates can be looked up too); ``vertex_index = ring_idx[corners]``.
     """
 
-    corners: I64  # (T, 3)
+    corners: NDArray[np.int32]  # (T, 3)
     tri_poly: NDArray[np.int32]  # (T,)
     status: NDArray[np.uint8]  # (P,) bit mask of the flags above
     normals: F64  # (P, 3) unit Newell normals (zero for degenerate polygons)
@@ -350,4 +350,5 @@ def polygon_areas(vertices: F64, ring_idx: I64, ring_offsets: I64, poly_ring_off
     ring_poly = np.repeat(np.arange(n_poly), n_rings)
     is_outer = np.zeros(len(rn), bool)
     is_outer[poly_ring_offsets[:-1][n_rings > 0]] = True
-    return np.bincount(ring_poly, weights=np.where(is_outer, rn, -rn), minlength=n_poly)
+    areas: F64 = np.bincount(ring_poly, weights=np.where(is_outer, rn, -rn), minlength=n_poly).astype(np.float64)
+    return areas

@@ -82,7 +82,7 @@ def open_input(
     if progress is None and cancel is None:
         return raw
     wrapped = ProgressReader(raw, size, progress, cancel, fh.tell)
-    return io.BufferedReader(wrapped, buffer_size=1 << 20)  # type: ignore[return-value]
+    return io.BufferedReader(wrapped, buffer_size=1 << 20)  # type: ignore[return-value,type-var]
 
 
 def read_head(path: str | Path, n: int = 4096) -> bytes:
