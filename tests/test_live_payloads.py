@@ -172,3 +172,34 @@ def test_live_package_loads_no_gui_and_only_mqtt_loads_paho() -> None:
     importers = [p.name for p in pathlib.Path(live.__file__).parent.glob("*.py")
                  if "import paho" in p.read_text() or "from paho" in p.read_text()]
     assert importers == ["mqtt.py"]
+
+
+def test_feed_command_options_and_one_line_errors(tmp_path) -> None:
+    import argparse
+
+    from citytwin.cli import feed as feed_cli
+    from citytwin.core.errors import CityTwinError
+
+    p = argparse.ArgumentParser()
+    feed_cli.add_parser(p.add_subparsers())
+
+    def run(*argv: str) -> int:
+        args = p.parse_args(["feed", *argv])
+        return args.handler(args)
+
+    mfile = tmp_path / "m.json"
+    mfile.write_text('[{"topic": "a/{id}", "value": "v"}, {"topic": "b/#", "value": "x.y", "id_path": "id"}]')
+    assert [m["topic"] for m in feed_cli._mappings([str(mfile), '{"topic": "c/{id}", "value": "v"}'])] == \
+        ["a/{id}", "b/#", "c/{id}"]
+    ths = feed_cli._thresholds(["no2>40", "temperature < -5.5"])
+    assert [(t.observed_property, t.above, t.below) for t in ths] == [("no2", 40.0, None), ("temperature", None, -5.5)]
+    for bad in (["--mapping", "{oops"], ["--mapping", '{"value": "v"}'], ["--mapping", str(tmp_path / "none.json")],
+                ["--threshold", "no2 = 40"]):
+        with pytest.raises(CityTwinError) as e:
+            run("x.csv", *bad)
+        assert "\n" not in str(e.value)
+    with pytest.raises(CityTwinError) as e:
+        run(str(tmp_path / "missing.csv"))
+    assert "missing.csv" in str(e.value)
+    with pytest.raises(CityTwinError):
+        run("mqtt://host:notaport")
