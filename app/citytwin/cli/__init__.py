@@ -26,10 +26,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    from . import convert, info
+    from . import convert, feed, info
 
     info.add_parser(sub)
     convert.add_parser(sub)
+    feed.add_parser(sub)
     try:
         from . import view
     except ImportError:  # the viewer commands come with the viewer
