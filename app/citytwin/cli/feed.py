@@ -14,6 +14,7 @@ import logging
 import re
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ def add_parser(sub: Any) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", metavar="SOURCE", help="mqtt://host:port, http(s)://…/v1.1 or a replay file")
     p.add_argument("--topic", action="append", default=[], metavar="T",
-                   help="MQTT topic filter (repeatable; default: the mappings' topics, else '#')")
+                   help="MQTT topic filter (repeatable; default: the mappings' topics and 'v1.1/#')")
     p.add_argument("--qos", type=int, choices=(0, 1, 2), default=1, help="MQTT subscription QoS (1)")
     p.add_argument("--username", help="MQTT / HTTP user")
     p.add_argument("--password-env", metavar="VAR", help="environment variable holding the password")
@@ -170,7 +171,9 @@ def _loop(args: argparse.Namespace, session: Any) -> dict[str, Any]:
         "rejected": snap["rejected"], "rejected_total": snap["rejected_total"],
         "datastreams": len(layer), "seconds": round(secs, 3),
         "rate": round(snap["received"] / secs, 1) if secs > 0 else None,
-        "alerts": layer.alerts_total, "connects": snap["connects"], "disconnects": snap["disconnects"],
+        "alerts": layer.alerts_total,
+        "alerts_by_kind": dict(sorted(Counter(a.kind for a in layer.alerts).items())),
+        "connects": snap["connects"], "disconnects": snap["disconnects"],
         "last_values": _last_values(layer),
     }
     if session.replay is None:
@@ -186,7 +189,8 @@ def _print_summary(f: dict[str, Any]) -> None:
     out.write(f"  rejected     {f['rejected_total']}\n")
     for k, n in f["rejected"].items():
         out.write(f"    {k:<24}{n:>9}\n")
-    out.write(f"  datastreams  {f['datastreams']}\n  alerts       {f['alerts']}\n")
+    kinds = ", ".join(f"{k} {n}" for k, n in f["alerts_by_kind"].items())
+    out.write(f"  datastreams  {f['datastreams']}\n  alerts       {f['alerts']}{f' ({kinds})' if kinds else ''}\n")
     if "connection" in f:
         out.write(f"  connection   {f['connection']} ({f['connects']} connects, {f['disconnects']} drops)\n")
     if f["last_values"]:

@@ -62,7 +62,7 @@ class SensorSession:
         if self.kind == "mqtt":
             from .mqtt import MqttConfig, MqttFeed  # the only module importing paho
 
-            topics = spec.topics or [m.subscription for m in mappings] or ["v1.1/#"]
+            topics = spec.topics or [*dict.fromkeys(m.subscription for m in mappings), "v1.1/#"]
             cfg = MqttConfig(spec.source, topics=topics, qos=spec.qos, username=spec.username,
                              password=password)
             self.source = MqttFeed(cfg, self.ingest.on_message, self.ingest.diag)

@@ -48,7 +48,7 @@ class SensorLayerSpec:
     name
         Layer name.
     topics
-        MQTT topic filters (default: the mappings' topics, else ``v1.1/#``).
+        MQTT topic filters (default: the mappings' topics and ``v1.1/#``, SensorThings' own).
     qos
         MQTT subscription QoS.
     username
