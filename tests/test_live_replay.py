@@ -148,8 +148,8 @@ def test_demo_feed_replays(tmp_path: Path) -> None:
 
 def test_bad_rows_are_counted_and_bad_files_are_one_line_errors(tmp_path: Path) -> None:
     p = tmp_path / "obs.csv"
-    p.write_text("sensor,time,value,lat,lon\n"
-                 "a,2024-06-01T00:00:00Z,1.5,51.0,7.0\n"
+    p.write_text("sensor,time,value,lat,lon,building\n"
+                 "a,2024-06-01T00:00:00Z,1.5,51.0,7.0,\n"
                  "a,2024-06-01T01:00:00Z,oops,51.0,7.0\n"
                  "b,whenever,2.0,51.1,7.1\n"
                  ",2024-06-01T01:00:00Z,2.0,51.1,7.1\n"
@@ -160,7 +160,9 @@ def test_bad_rows_are_counted_and_bad_files_are_one_line_errors(tmp_path: Path) 
     assert data.report.as_dict() == {"bad_type": 1, "bad_time": 1, "missing-sensor": 1, "non_finite": 1,
                                      "duplicate-observation": 1}
     assert data.values.tolist() == [1.5, 3.0]
-    assert data.datastreams[0].location.lat == 51.0
+    assert data.datastreams[0].location.lat == 51.0 and data.datastreams[0].location.building_id is None
+    (tmp_path / "roof.csv").write_text("sensor,time,value,building\nr1,2024-06-01T00:00:00Z,3,B7\n", encoding="utf-8")
+    assert load_replay(tmp_path / "roof.csv").datastreams[0].location.building_id == "B7"
     jl = tmp_path / "obs.jsonl"
     jl.write_text('{"datastream": "x", "phenomenonTime": "2024-06-01T00:00:00Z", "result": 1}\n'
                   "{broken\n"

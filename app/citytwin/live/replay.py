@@ -8,7 +8,8 @@ CSV
     ``datastream|location|sensor|station|id``, value ``result|value``, optional
     property ``parameter|observed_property|property``, unit ``unit``, and
     ``lat``/``lon`` columns. With a property column the datastream id is
-    ``"<sensor>/<property>"`` (the sensor is the Thing). Station coordinates may
+    ``"<sensor>/<property>"`` (the sensor is the Thing). A ``building`` column
+    attaches the sensor to that building (by object id). Station coordinates may
     come from a second CSV joined on the sensor column (OpenAQ's
     ``air_quality_stations.csv`` is found next to the file by itself).
 JSON
@@ -50,6 +51,7 @@ PROP_COLS = ("parameter", "observed_property", "observedProperty", "property")
 UNIT_COLS = ("unit", "units")
 LAT_COLS = ("lat", "latitude", "coordinates.latitude", "y")
 LON_COLS = ("lon", "lng", "longitude", "coordinates.longitude", "x")
+BUILDING_COLS = ("building", "building_id", "buildingId")
 
 
 @dataclass
@@ -161,6 +163,7 @@ def load_csv(path: str | Path, *, stations: str | Path | None = None, time_col: 
             uc = _pick(header, None, UNIT_COLS, p, "unit", required=False)
             la = _pick(header, None, LAT_COLS, p, "latitude", required=False)
             lo = _pick(header, None, LON_COLS, p, "longitude", required=False)
+            bc = _pick(header, None, BUILDING_COLS, p, "building", required=False)
             for n, row in enumerate(rd, start=2):
                 sensor = row.get(ic or "") or ""
                 if not sensor:
@@ -183,6 +186,10 @@ def load_csv(path: str | Path, *, stations: str | Path | None = None, time_col: 
                                 float(row[lo]), float(row[la])]}, name=sensor)
                         except (TypeError, ValueError):
                             loc = None
+                    building = (row.get(bc) or "").strip() if bc else ""
+                    if building:  # on that building's roof; the point (if any) stays the fallback
+                        loc = loc or Location(name=sensor)
+                        loc.building_id = building
                     if loc is None:
                         report.warn("no-location", sensor)
                     unit = (row.get(uc) or "") if uc else ""
