@@ -16,7 +16,7 @@ APT_PACKAGES=(
   libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxcb-xfixes0 libxcb-shm0
   libxcb-sync1 libxcb-glx0 libx11-xcb1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxcursor1 libxrender1
-  libxi6 libsm6 libice6 mosquitto
+  libxi6 libsm6 libice6 mosquitto openssl
 )
 
 say() { printf '\033[1m[citytwin]\033[0m %s\n' "$*" >&2; }
