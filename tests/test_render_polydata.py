@@ -78,3 +78,33 @@ def test_empty_model() -> None:
     pd = city_polydata(b.build())
     assert pd.n_cells == 0
     assert triangles_polydata(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.int32)).n_cells == 0
+
+
+def test_split_groups_gives_one_colour_group_per_point(demo) -> None:
+    """The visual's layout: vertices split by (vertex, object, semantic, flat roof) so that
+    per-point colours equal per-cell colours; the points are then a copy (the trade for
+    drawing without a per-fragment cell-colour lookup)."""
+    mask = demo.lod_triangle_mask("best")
+    pd = city_polydata(demo, split_groups=True)
+    assert pd.n_cells == int(mask.sum())
+    src = np.asarray(pd.point_data["vertex"])
+    conn = pd.faces.reshape(-1, 4)[:, 1:]
+    # same triangles, same order (picking maps cell ids to the model's triangles)
+    assert np.array_equal(src[conn], demo.triangles[mask])
+    pts = np.asarray(pd.points)
+    assert pts.dtype == np.float32 and np.array_equal(pts, demo.vertices[src])
+    assert not np.shares_memory(pts, demo.vertices)
+    # every point is used by cells of one group only
+    flat_roof = np.asarray(pd.cell_data["flat"]).astype(bool) & (
+        np.asarray(pd.cell_data["semantic"]) == semantic_code("RoofSurface"))
+    group = (np.asarray(pd.cell_data["object"]).astype(np.int64) * 256
+             + np.asarray(pd.cell_data["semantic"])) * 2 + flat_roof
+    corner_group = np.repeat(group, 3)
+    point_group = np.full(pd.n_points, -1, np.int64)
+    point_group[conn.reshape(-1)] = corner_group
+    assert np.array_equal(point_group[conn.reshape(-1)], corner_group)
+    # and vertices are only split where groups meet: no more points than (vertex, group) pairs
+    pairs = {(int(v), int(g)) for v, g in zip(demo.triangles[mask].reshape(-1), corner_group)}
+    assert pd.n_points == len(pairs) < 3 * pd.n_cells
+    point_cell = pd._citytwin_point_cell
+    assert np.array_equal(group[point_cell], point_group)

@@ -10,8 +10,16 @@ from vtkmodules.vtkCommonCore import vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray
 
 from ..model.city import CityModel, lod_code
+from ..model.semantics import SEMANTICS
 
-__all__ = ["city_polydata", "lod_triangle_mask", "lod_polygon_mask", "triangles_polydata"]
+__all__ = [
+    "city_polydata",
+    "flat_triangles",
+    "lod_polygon_mask",
+    "lod_triangle_mask",
+    "split_vertices",
+    "triangles_polydata",
+]
 
 
 def lod_polygon_mask(model: CityModel, lod: float | str = "best") -> NDArray[np.bool_]:
@@ -63,14 +71,72 @@ def triangles_polydata(points: NDArray[np.float32], triangles: NDArray[np.intege
     return pd
 
 
-def city_polydata(model: CityModel, lod: float | str = "best") -> pv.PolyData:
+def flat_triangles(model: CityModel, tri_index: NDArray[np.integer], cos_max: float = 0.985) -> NDArray[np.bool_]:
+    """Per triangle of ``tri_index``: does it face (almost) straight up or down?"""
+    v = model.vertices
+    t = model.triangles[tri_index]
+    a, b, c = v[t[:, 0]], v[t[:, 1]], v[t[:, 2]]
+    n = np.cross(b - a, c - a)
+    norm = np.linalg.norm(n, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.abs(n[:, 2]) >= cos_max * norm
+
+
+def split_vertices(
+    triangles: NDArray[np.integer], group: NDArray[np.integer]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Split shared vertices where the triangles using them belong to different groups.
+
+    Every new point is one (vertex, group) pair, so all corners of a point's
+    triangles share one group and per-point colours written per group look exactly
+    like per-cell colours, without the per-fragment cell-colour lookup that costs
+    about a third of the frame with software OpenGL.
+
+    Parameters
+    ----------
+    triangles
+        ``(n, 3)`` vertex indices.
+    group
+        ``(n,)`` group id per triangle (any integers).
+
+    Returns
+    -------
+    source, connectivity, point_cell
+        Per new point the original vertex index; the ``(n*3,)`` connectivity over
+        the new points (same triangle order); per new point one triangle that uses it.
+    """
+    conn = np.ascontiguousarray(triangles, dtype=np.int64).reshape(-1)
+    if len(conn) == 0:
+        e = np.zeros(0, np.int64)
+        return e, e.copy(), e.copy()
+    _, g = np.unique(np.asarray(group, dtype=np.int64), return_inverse=True)
+    n_groups = int(g.max()) + 1
+    n_vert = int(conn.max()) + 1
+    if n_vert * n_groups < 2**62:
+        key = conn * n_groups + np.repeat(g.reshape(-1).astype(np.int64), 3)
+    else:  # too many for one int64: compact the pairs first (slower)
+        _, key = np.unique(np.stack([conn, np.repeat(g.reshape(-1), 3)], axis=1), axis=0, return_inverse=True)
+        key = key.reshape(-1).astype(np.int64)
+    order = np.argsort(key)
+    sk = key[order]
+    first = np.empty(len(sk), dtype=bool)
+    first[0] = True
+    np.not_equal(sk[1:], sk[:-1], out=first[1:])
+    new_sorted = np.cumsum(first) - 1
+    new_conn = np.empty(len(conn), dtype=np.int64)
+    new_conn[order] = new_sorted
+    corner = order[first]
+    return conn[corner], new_conn, corner // 3
+
+
+def city_polydata(model: CityModel, lod: float | str = "best", split_groups: bool = False) -> pv.PolyData:
     """One PolyData for a whole model.
 
     Points are ``model.vertices`` (float32, relative to the model's origin; the
     float64 origin never reaches the GPU). Cells are the triangles of the chosen
     LoD; cell data ``object`` (int32) and ``semantic`` (uint8) give, per triangle,
-    the object index and semantic surface code, and ``triangle`` (int32) the index
-    into ``model.triangles``.
+    the object index and semantic surface code, ``triangle`` (int32) the index
+    into ``model.triangles`` and ``flat`` (uint8) whether it faces straight up or down.
 
     Parameters
     ----------
@@ -78,11 +144,32 @@ def city_polydata(model: CityModel, lod: float | str = "best") -> pv.PolyData:
         The city model.
     lod
         ``"best"``, ``"lowest"`` or a LoD number (see :func:`lod_polygon_mask`).
+    split_groups
+        Split vertices by colour group (object, semantic surface, flat), see
+        :func:`split_vertices`: the points are then a copy of the vertices they come
+        from (point data ``vertex``: the index into ``model.vertices``) and
+        ``pd._citytwin_point_cell`` gives per point one cell that uses it, so a
+        per-cell colour array ``rgb`` becomes per-point colours as ``rgb[point_cell]``.
+        Without it the points share memory with ``model.vertices``.
     """
     tmask = lod_triangle_mask(model, lod)
     tri_index = np.flatnonzero(tmask).astype(np.int32)
-    pd = triangles_polydata(model.vertices, model.triangles[tri_index])
+    tri = model.triangles[tri_index]
+    flat = flat_triangles(model, tri_index)
+    if split_groups:
+        # what cell colours depend on: the object (thematic colours, highlight), the
+        # semantic surface, and, for roofs, flatness (see model.style.cell_colors)
+        sem = model.tri_semantic[tri_index].astype(np.int64)
+        flat_roof = flat & (sem == SEMANTICS.index("RoofSurface"))
+        group = (model.tri_object[tri_index].astype(np.int64) * 256 + sem) * 2 + flat_roof
+        src, conn, point_cell = split_vertices(tri, group)
+        pd = triangles_polydata(model.vertices[src], conn.reshape(-1, 3))
+        pd.point_data["vertex"] = src
+        pd._citytwin_point_cell = point_cell  # type: ignore[attr-defined]
+    else:
+        pd = triangles_polydata(model.vertices, tri)
     pd.cell_data["object"] = np.ascontiguousarray(model.tri_object[tri_index], dtype=np.int32)
     pd.cell_data["semantic"] = np.ascontiguousarray(model.tri_semantic[tri_index], dtype=np.uint8)
     pd.cell_data["triangle"] = tri_index
+    pd.cell_data["flat"] = flat.astype(np.uint8)
     return pd

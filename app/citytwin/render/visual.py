@@ -1,7 +1,12 @@
 """VtkCityVisual: one actor for one CityModel; styling, visibility, LoD, highlight and picking.
 
-Restyling writes into the existing per-cell colour array (a scalar change, no new
-actor, no geometry rebuild); only :meth:`VtkCityVisual.set_lod` swaps the cells.
+Colours are computed per cell (triangle) and written as per-point colours: the
+vertices are split where the colour group (object, semantic surface, flat roof)
+changes, so every point belongs to one group and per-point colours look exactly
+like per-cell ones. Per-cell scalars would make the OpenGL mapper fetch a colour
+from a texture buffer for every fragment, about a third of the frame time with
+software OpenGL. Restyling writes into the existing colour arrays (a scalar change,
+no new actor, no geometry rebuild); only :meth:`VtkCityVisual.set_lod` swaps the cells.
 Every change calls :attr:`VtkCityVisual.changed` listeners so a viewport can
 schedule one render (render on demand, no polling).
 """
@@ -97,9 +102,10 @@ class VtkCityVisual:
         self._base: NDArray[np.uint8] | None = None
         self._locator: vtkStaticCellLocator | None = None
         self.mapper = vtkPolyDataMapper()
-        self.mapper.SetScalarModeToUseCellFieldData()
+        self.mapper.SetScalarModeToUsePointFieldData()
         self.mapper.SetColorModeToDirectScalars()
         self.mapper.SelectColorArray("rgb")
+        self.mapper.SetInterpolateScalarsBeforeMapping(False)
         self.mapper.ScalarVisibilityOn()
         self.actor = vtkActor()
         self.actor.SetMapper(self.mapper)
@@ -116,18 +122,24 @@ class VtkCityVisual:
 
     # ------------------------------------------------------------ geometry
     def _build_geometry(self) -> None:
-        pd = city_polydata(self.model, self._lod)
+        pd = city_polydata(self.model, self._lod, split_groups=True)
         self.polydata = pd
         self.cell_object: NDArray[np.int32] = np.asarray(pd.cell_data["object"])
         self.cell_semantic: NDArray[np.uint8] = np.asarray(pd.cell_data["semantic"])
-        self.cell_flat = _flat_cells(self.model, np.asarray(pd.cell_data["triangle"]))
-        self._rgb = np.zeros((pd.n_cells, 3), dtype=np.uint8)
-        self._rgb_vtk = numpy_to_vtk(self._rgb, deep=False)
+        self.cell_flat = np.asarray(pd.cell_data["flat"]).astype(bool)
+        self._point_cell: NDArray[np.int64] = pd._citytwin_point_cell
+        self._rgb = np.zeros((pd.n_cells, 3), dtype=np.uint8)  # per cell (what the styling gives)
+        self._point_rgb = np.zeros((pd.n_points, 3), dtype=np.uint8)  # what is drawn
+        self._rgb_vtk = numpy_to_vtk(self._point_rgb, deep=False)
         self._rgb_vtk.SetName("rgb")
-        pd.GetCellData().AddArray(self._rgb_vtk)
+        pd.GetPointData().AddArray(self._rgb_vtk)
         self.mapper.SetInputData(pd)
         self._locator = None
         self._bounds: NDArray[np.float64] | None = None
+
+    def cell_rgb(self) -> NDArray[np.uint8]:
+        """The drawn colour of every cell, ``(n_cells, 3)`` uint8 (highlight included)."""
+        return self._rgb
 
     @property
     def n_cells(self) -> int:
@@ -174,6 +186,7 @@ class VtkCityVisual:
             sel[self._highlight] = True
             mask = sel[self.cell_object]  # O(cells), no sort
             self._rgb[mask] = highlight_colors(self._base[mask], np.ones(int(mask.sum()), bool), HIGHLIGHT_RGB)
+        np.take(self._rgb, self._point_cell, axis=0, out=self._point_rgb)
         self._rgb_vtk.Modified()
 
     def highlight(self, objects: Iterable[int] | None, descendants: bool = True) -> None:
@@ -283,17 +296,6 @@ class VtkCityVisual:
         self._locator = None
         self.mapper.RemoveAllInputs()
         self.changed = Callbacks()
-
-
-def _flat_cells(model: CityModel, tri_index: NDArray[np.int32], cos_max: float = 0.985) -> NDArray[np.bool_]:
-    """Triangles facing (almost) straight up or down."""
-    v = model.vertices
-    t = model.triangles[tri_index]
-    a, b, c = v[t[:, 0]], v[t[:, 1]], v[t[:, 2]]
-    n = np.cross(b - a, c - a)
-    norm = np.linalg.norm(n, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.abs(n[:, 2]) >= cos_max * norm
 
 
 def display_ray(renderer: vtkRenderer, x: float, y: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
