@@ -34,7 +34,7 @@ from .visual import Callbacks, PickResult, VtkCityVisual, display_ray
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SKY_BOTTOM", "SKY_TOP", "SceneView", "camera_direction", "setup_background", "setup_lights"]
+__all__ = ["SKY_BOTTOM", "SKY_TOP", "CityLighting", "SceneView", "camera_direction", "setup_background", "setup_lights"]
 
 SKY_TOP = (0.50, 0.66, 0.84)
 SKY_BOTTOM = (0.90, 0.93, 0.96)
@@ -47,27 +47,87 @@ def camera_direction(azimuth_deg: float, elevation_deg: float) -> NDArray[np.flo
     return np.array([math.sin(az) * math.cos(el), math.cos(az) * math.cos(el), math.sin(el)])
 
 
+SUN_AZIMUTH_ELEVATION = (215.0, 50.0)
+SUN_INTENSITY = 0.8
+HEAD_INTENSITY = 0.38
+
+# The city actors' lighting, replacing VTK's generic per-light loop: the same sun and
+# headlight, diffuse only. VTK's loop computes a specular term with pow() per light
+# per fragment; with software OpenGL (llvmpipe) the two lights cost about a quarter
+# of the frame. The sun's direction in view coordinates is a custom uniform updated
+# before each render, so the shader does not depend on the renderer's lights.
+_CITY_LIGHT_IMPL = """
+  float dfSun = max(0.0, dot(normalVCVSOutput, -citySunVC));
+  float dfHead = max(0.0, normalVCVSOutput.z);
+  fragOutput0 = vec4(ambientColor + (dfSun * citySunIntensity + dfHead * cityHeadIntensity) * diffuseColor,
+                     opacity);
+"""
+
+
 def setup_lights(renderer: vtkRenderer) -> None:
     """A sun from the south-west, high, fixed in the scene, and a headlight as fill.
 
     Two lights only: with software OpenGL every light costs per pixel, and the
     headlight lights whatever faces the camera, as a fixed fill light would. The Qt
     viewport should call this too, so that the window and snapshots look alike.
+    City actors added through :class:`SceneView` use a cheaper shader with the same
+    two lights (see :class:`CityLighting`); other actors use these VTK lights.
     """
     renderer.AutomaticLightCreationOff()
     renderer.RemoveAllLights()
     sun = vtkLight()
     sun.SetLightTypeToSceneLight()
     sun.PositionalOff()
-    sun.SetPosition(*camera_direction(215.0, 50.0))
+    sun.SetPosition(*camera_direction(*SUN_AZIMUTH_ELEVATION))
     sun.SetFocalPoint(0.0, 0.0, 0.0)
-    sun.SetIntensity(0.8)
+    sun.SetIntensity(SUN_INTENSITY)
     head = vtkLight()
     head.SetLightTypeToHeadlight()
-    head.SetIntensity(0.38)
+    head.SetIntensity(HEAD_INTENSITY)
     renderer.AddLight(sun)
     renderer.AddLight(head)
     renderer.SetTwoSidedLighting(True)
+
+
+class CityLighting:
+    """One shader property shared by a renderer's city actors: sun + headlight, diffuse only.
+
+    Looks like :func:`setup_lights` with the visual's material (ambient 0.3, diffuse
+    0.78) minus its faint specular highlight (0.04), at about the cost of one VTK light.
+    The sun direction in view coordinates is updated from the camera at each
+    renderer ``StartEvent``.
+    """
+
+    def __init__(self, renderer: vtkRenderer, sun_direction: Sequence[float] | None = None,
+                 sun_intensity: float = SUN_INTENSITY, head_intensity: float = HEAD_INTENSITY) -> None:
+        from vtkmodules.vtkRenderingOpenGL2 import vtkOpenGLShaderProperty
+
+        self.renderer = renderer
+        d = np.asarray(sun_direction if sun_direction is not None else camera_direction(*SUN_AZIMUTH_ELEVATION),
+                       dtype=np.float64)
+        self.sun_towards = d / np.linalg.norm(d)  # world direction towards the sun
+        self.shader_property = vtkOpenGLShaderProperty()
+        self.shader_property.AddFragmentShaderReplacement("//VTK::Light::Impl", True, _CITY_LIGHT_IMPL, False)
+        self.uniforms = self.shader_property.GetFragmentCustomUniforms()
+        self.uniforms.SetUniformf("citySunIntensity", float(sun_intensity))
+        self.uniforms.SetUniformf("cityHeadIntensity", float(head_intensity))
+        self.update()
+        self._tag = renderer.AddObserver("StartEvent", lambda *_: self.update())  # type: ignore[call-overload,arg-type]
+
+    def apply(self, actor: Any) -> None:
+        """Light ``actor`` with this shader (no specular)."""
+        actor.SetShaderProperty(self.shader_property)
+        actor.GetProperty().SetSpecular(0.0)
+
+    def update(self) -> None:
+        """Sun direction (light travelling towards the scene) in view coordinates."""
+        m = self.renderer.GetActiveCamera().GetViewTransformMatrix()
+        rot = np.array([[m.GetElement(i, j) for j in range(3)] for i in range(3)])
+        vc = rot @ (-self.sun_towards)
+        self.uniforms.SetUniform3f("citySunVC", [float(v) for v in vc])
+
+    def remove(self) -> None:
+        self.renderer.RemoveObserver(self._tag)
 
 
 def setup_background(renderer: vtkRenderer, sky: bool = True) -> None:
@@ -129,6 +189,7 @@ class SceneView:
         self.render_requested = Callbacks()
         setup_background(renderer, sky)
         setup_lights(renderer)
+        self.lighting = CityLighting(renderer)
         self.overlays = MapOverlays(self.renderer) if overlays else None
         self.legend: Legend | None = None
 
@@ -144,6 +205,7 @@ class SceneView:
             self.origin = np.asarray(model.origin, dtype=np.float64).copy()
         offset = np.asarray(model.origin, dtype=np.float64) - self.origin
         vis = VtkCityVisual(model, lod=lod, color_by=color_by, offset=offset)
+        self.lighting.apply(vis.actor)
         vis.set_visible(visible)
         if opacity < 1.0:
             vis.set_opacity(opacity)
@@ -377,6 +439,7 @@ class SceneView:
             self.renderer.RemoveActor(v.actor)
             v.release()
         self.visuals.clear()
+        self.lighting.remove()
         if self.overlays is not None:
             self.overlays.remove()
             self.overlays = None
