@@ -231,3 +231,37 @@ def test_local_to_world_matches_the_written_vertices(doc: dict) -> None:
     for x, y in ((0.0, 0.0), (EXTENT[0], 0.0), (0.0, EXTENT[1]), (EXTENT[0], EXTENT[1]), (GRID, 2 * GRID)):
         w = local_to_world(x, y, terrain_height(x, y))
         assert tuple(round(c, 3) for c in w) in verts
+
+
+def test_demo_sensor_feed_reproduces_committed_file(tmp_path: Path) -> None:
+    from citytwin.demo.generate import DEMO_SENSORS_FILENAME, generate_demo_sensors
+
+    committed = ROOT / "scenes" / "demo" / DEMO_SENSORS_FILENAME
+    assert committed.is_file(), "run `python -m citytwin.demo` to create scenes/demo"
+    assert generate_demo_sensors(tmp_path).read_bytes() == committed.read_bytes()
+    doc = orjson.loads(committed.read_bytes())
+    assert len(doc["datastreams"]) == 72 and committed.stat().st_size < 1024 * 1024
+    sf = read_scene(COMMITTED_SCENE)
+    assert len(sf.sensors) == 1 and Path(sf.sensors[0]["source"]) == committed.resolve()
+
+
+def test_scene_file_sensor_layers_round_trip(tmp_path: Path) -> None:
+    from citytwin.model.sensor_spec import SensorLayerSpec, Threshold
+
+    spec = SensorLayerSpec(source="mqtt://127.0.0.1:1883", name='Kiosks "east"', topics=["city/+/air"],
+                           mappings=[{"topic": "city/{id}/air", "value": "data.no2", "unit": "µg/m³"}],
+                           thresholds=[Threshold("no2", above=40.0, label="EU")], username="viewer",
+                           password_env="CT_PW", replay={"speed": 60.0})
+    replay = tmp_path / "data" / "rec.csv"
+    sf = SceneFile(sensors=[spec.to_dict(), SensorLayerSpec(source=str(replay)).to_dict()])
+    p = write_scene(sf, tmp_path / "scenes" / "s.toml")
+    text = p.read_text(encoding="utf-8")
+    assert "[[sensors]]" in text and "../data/rec.csv" in text and "password =" not in text
+    back = read_scene(p)
+    assert len(back.sensors) == 2
+    assert SensorLayerSpec.from_dict(back.sensors[0]) == spec
+    assert Path(back.sensors[1]["source"]) == replay.resolve()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('version = 1\n[[sensors]]\nname = "no source"\n')
+    with pytest.raises(ReaderError, match="sensors"):
+        read_scene(bad)

@@ -13,6 +13,28 @@ from .district import CRS_URL, EXTENT, build_district, district_bytes
 log = logging.getLogger(__name__)
 
 DEMO_FILENAME = "demo_district.city.json"
+DEMO_SENSORS_FILENAME = "demo_sensors.json"
+DEMO_SENSOR_HOURS, DEMO_SENSOR_STEP = 24.0, 900.0  # 24 sensors × 3 datastreams, every 15 min: ~600 kB
+
+
+def generate_demo_sensors(out_dir: str | Path, seed: int = 7) -> Path:
+    """Write the demo replay feed (:func:`citytwin.demo.sensors.demo_feed`) into ``out_dir``."""
+    from .sensors import write_demo_feed
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return write_demo_feed(out / DEMO_SENSORS_FILENAME, hours=DEMO_SENSOR_HOURS, step=DEMO_SENSOR_STEP, seed=seed)
+
+
+def demo_sensor_layer(city_path: str | Path) -> dict[str, Any]:
+    """The scene-file table of the demo's sensor layer: the replay next to the district file."""
+    from ..model.sensor_spec import SensorLayerSpec, Threshold
+    from .sensors import DEMO_THRESHOLDS
+
+    spec = SensorLayerSpec(source=str(Path(city_path).resolve().parent / DEMO_SENSORS_FILENAME),
+                           name="Air quality (replay)", replay={"speed": 600.0},
+                           thresholds=[Threshold.from_dict(t) for t in DEMO_THRESHOLDS], stale_after=1800.0)
+    return spec.to_dict()
 
 
 def generate_demo(out_dir: str | Path, seed: int = 7) -> Path:
@@ -90,6 +112,7 @@ def demo_scene(city_path: str | Path, seed: int = 7) -> SceneFile:
                           visible=True, opacity=1.0, color_by="semantic", lod="best")],
         camera=overview,
         views=views,
+        sensors=[demo_sensor_layer(city_path)],
     )
 
 
@@ -98,4 +121,4 @@ def write_demo_scene(scene_path: str | Path, city_path: str | Path, seed: int = 
     return write_scene(demo_scene(city_path, seed), scene_path)
 
 
-__all__ = ["CRS_URL", "DEMO_FILENAME", "demo_counts", "demo_scene", "generate_demo", "write_demo_scene"]
+__all__ = ["CRS_URL", "DEMO_FILENAME", "DEMO_SENSORS_FILENAME", "generate_demo_sensors", "demo_counts", "demo_scene", "generate_demo", "write_demo_scene"]

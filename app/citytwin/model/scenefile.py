@@ -28,6 +28,13 @@ Format (``version = 1``)::
     focal_point = [...]
     up = [...]
 
+    [[sensors]]                        # SensorLayerSpec.to_dict(); nested tables inline
+    type = "sensors"
+    source = "demo/demo_sensors.json"  # mqtt://…, https://…/v1.1 or a replay file (relative)
+    name = "Air quality"
+    styling = { color_by = "value", colormap = "viridis", size = 8.0 }
+    thresholds = [{ observed_property = "no2", above = 40.0 }]
+
 Reading uses :mod:`tomllib`; writing is a small TOML emitter for exactly this
 shape. Dataset paths are absolute in memory and relative to the scene file on disk.
 """
@@ -90,6 +97,7 @@ class SceneFile:
     title: str = ""
     crs: str | None = None
     color_by: str = "semantic"
+    sensors: list[dict[str, Any]] = field(default_factory=list)  # SensorLayerSpec.to_dict() tables
 
     def view(self, name: str) -> View | None:
         """The saved view called ``name`` (case-insensitive), or None."""
@@ -175,6 +183,14 @@ def read_scene(path: str | Path) -> SceneFile:
         if not isinstance(v, dict):
             raise ReaderError(p, f"views[{k}] is not a table")
         views.append(View(name=str(v.get("name", f"View {k + 1}")), camera=_camera(v, p, f"views[{k}]")))
+    sensors = []
+    for k, sd in enumerate(doc.get("sensors", [])):
+        if not isinstance(sd, dict) or not isinstance(sd.get("source"), str) or not sd["source"]:
+            raise ReaderError(p, f"sensors[{k}] needs a 'source' string")
+        sd = dict(sd)
+        if "://" not in sd["source"] and not os.path.isabs(sd["source"]):  # a replay file
+            sd["source"] = str((base / sd["source"]).resolve())
+        sensors.append(sd)
     return SceneFile(
         version=version,
         datasets=datasets,
@@ -183,6 +199,7 @@ def read_scene(path: str | Path) -> SceneFile:
         title=str(doc.get("title", "")),
         crs=doc.get("crs"),
         color_by=str(doc.get("color_by", "semantic")),
+        sensors=sensors,
     )
 
 
@@ -203,11 +220,18 @@ def _toml_value(v: Any) -> str:
         return f'"{out}"'
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):  # inline table; None values left out (TOML has no null)
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items() if x is not None) + " }"
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
+def _toml_key(k: Any) -> str:
+    k = str(k)
+    return k if k and all(c.isalnum() or c in "_-" for c in k) and k.isascii() else _toml_value(k)
+
+
 def _table(items: dict[str, Any]) -> list[str]:
-    return [f"{k} = {_toml_value(v)}" for k, v in items.items() if v is not None]
+    return [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in items.items() if v is not None]
 
 
 def _cam_items(c: Camera) -> dict[str, Any]:
@@ -239,6 +263,15 @@ def scene_toml(scene: SceneFile, path: str | Path) -> str:
         lines += ["", "[camera]", *_table(_cam_items(scene.camera))]
     for v in scene.views:
         lines += ["", "[[views]]", *_table({"name": v.name, **_cam_items(v.camera)})]
+    for sd in scene.sensors:
+        sd = dict(sd)
+        src = str(sd.get("source", ""))
+        if "://" not in src and os.path.isabs(src):  # a replay file: relative to the scene file
+            try:
+                sd["source"] = Path(os.path.relpath(src, base)).as_posix()
+            except ValueError:
+                pass
+        lines += ["", "[[sensors]]", *_table(sd)]
     return "\n".join(lines) + "\n"
 
 

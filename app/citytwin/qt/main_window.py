@@ -51,6 +51,7 @@ from .loader import LoadJob, QtLoader
 from .log_dock import QtLogDock
 from .measure_tool import QtMeasureDock, QtMeasureTool
 from .objects_dock import QtObjectsDock
+from .sensor_layers import QtSensorController
 from .viewport import QtViewport
 
 log = logging.getLogger("citytwin")
@@ -123,6 +124,7 @@ class QtMainWindow(QMainWindow):
         self.resizeDocks([self.layers_dock, self.attributes_dock], [270, 340], Qt.Orientation.Horizontal)
         self.resizeDocks([self.objects_dock], [230], Qt.Orientation.Vertical)
         logging.getLogger("citytwin").addHandler(self.log_dock.handler)
+        self.sensors = QtSensorController(self)  # sensor layers, scene clock, Time/Alerts/Sensors docks
 
         self.loader = QtLoader(self.scene, self)
         self._build_status_bar()
@@ -215,6 +217,7 @@ class QtMainWindow(QMainWindow):
         mb = self.menuBar()
         m = mb.addMenu("&File")
         m.addActions([self.act_open, self.act_open_scene, self.act_save_scene])
+        m.addAction(self.sensors.act_add_feed)
         self.recent_menu = m.addMenu("Recent files")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         m.addSeparator()
@@ -232,7 +235,8 @@ class QtMainWindow(QMainWindow):
         v.addAction(self.act_save_view)
         v.addSeparator()
         panels = v.addMenu("Panels")
-        for d in (self.layers_dock, self.attributes_dock, self.objects_dock, self.log_dock, self.measure_dock):
+        for d in (self.layers_dock, self.attributes_dock, self.objects_dock, self.log_dock, self.measure_dock,
+                  *self.sensors.docks()):
             panels.addAction(d.toggleViewAction())
         t = mb.addMenu("&Tools")
         t.addActions(list(self.measure_actions.values()))
@@ -542,6 +546,8 @@ class QtMainWindow(QMainWindow):
             if hit is not None:
                 self.measure_tool.add_point(hit.point)
             return
+        if self.sensors.consume_click():
+            return
         if hit is None:
             self.clear_selection()
         else:
@@ -680,6 +686,7 @@ class QtMainWindow(QMainWindow):
                 for d in sf.datasets]
         self.timings["open"] = time.perf_counter()
         self.loader.load(jobs)
+        self.sensors.load_specs(sf.sensors)
 
     def open_scene_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open scene", self._last_dir(), "Scene files (*.toml)")
@@ -700,7 +707,8 @@ class QtMainWindow(QMainWindow):
             auth = self.scene.crs.to_authority()
             crs = f"{auth[0]}:{auth[1]}" if auth else None
         return SceneFile(datasets=datasets, camera=self._camera_to_world() if self.layers else None,
-                         views=list(self.views), title=self.windowTitle().split(" — ")[0], crs=crs)
+                         views=list(self.views), title=self.windowTitle().split(" — ")[0], crs=crs,
+                         sensors=self.sensors.spec_dicts())
 
     def save_scene(self, path: str | Path) -> Path:
         p = write_scene(self.scene_file(), path)
@@ -797,6 +805,7 @@ class QtMainWindow(QMainWindow):
         self.settings.setValue("windowGeometry", self.saveGeometry())
         logging.getLogger("citytwin").removeHandler(self.log_dock.handler)
         self.measure_tool.clear()
+        self.sensors.close()
         for lay in list(self.layers):
             self.viewport.remove_actors(lay.actors())
             lay.visual.release()

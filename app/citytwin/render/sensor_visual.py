@@ -50,7 +50,9 @@ def property_range(layer: SensorLayer, rows: NDArray[np.int64]) -> tuple[float, 
     """Robust value range (2nd..98th percentile) of the stored history of ``rows``; ``(0, 1)`` if empty."""
     if len(rows) == 0:
         return (0.0, 1.0)
-    vals = layer.history.values[rows]
+    vals = layer.history.values[rows].ravel()
+    if len(vals) > 200_000:  # a sample is enough for percentiles
+        vals = vals[:: len(vals) // 200_000 + 1]
     vals = vals[np.isfinite(vals)]
     if len(vals) == 0:
         return (0.0, 1.0)
@@ -194,6 +196,17 @@ class VtkSensorVisual:
         self.lut.SetTableRange(*self.value_range)
         unit = self.unit()
         self.legend_actor.SetTitle(f"{self.property} [{unit}]" if unit else self.property)
+
+    def refresh_range(self) -> bool:
+        """Re-read the colour range from the history (unless the styling fixes it); True if it moved."""
+        if self.fixed_range is not None:
+            return False
+        rng = property_range(self.layer, self._rows)
+        if np.allclose(rng, self.value_range):
+            return False
+        self.value_range = rng
+        self.lut.SetTableRange(*rng)
+        return True
 
     def sync(self) -> bool:
         """Re-read positions when datastreams were added or placed (new VTK arrays only when grown)."""

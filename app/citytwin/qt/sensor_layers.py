@@ -1,0 +1,615 @@
+"""Sensor layers in the viewer: sessions, their visuals, the shared scene clock and the frame timer.
+
+:class:`QtSensorController` is created by the main window. It owns the
+:class:`~citytwin.model.clock.SceneClock`, the Time, Alerts and Sensors docks and one
+:class:`SensorEntry` (spec + :class:`~citytwin.live.session.SensorSession` +
+:class:`~citytwin.render.sensor_visual.VtkSensorVisual`) per sensor layer. A
+``QTimer`` (30 Hz, running only while a sensor layer exists) calls
+:meth:`QtSensorController.frame`: every session's ``frame()`` (one drained batch
+each), then one vectorised visual update per layer and ONE coalesced render request.
+Hover shows name, value, unit and age in the status bar and a tooltip; a click on
+a sensor shows its datastreams with history charts in the Attributes dock.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer
+from PySide6.QtGui import QAction, QMouseEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QToolButton,
+    QToolTip,
+    QTreeWidgetItem,
+    QWidget,
+)
+
+from ..live.session import SensorSession
+from ..model.clock import SceneClock
+from ..model.sensor_spec import SensorLayerSpec
+from ..render import viewtools
+from ..render.sensor_visual import VtkSensorVisual
+from .alerts_dock import QtAlertsDock
+from .chart import QtSeriesChart
+from .sensors_dock import QtSensorsDock
+from .time_dock import QtTimeDock, format_time
+
+log = logging.getLogger("citytwin")
+
+FRAME_MS = 33  # ~30 Hz
+CLICK_TOLERANCE = 4
+MAX_CLAMP = 5000  # ground-clamp at most this many distinct sensor sites (one ray each)
+
+
+def age_text(seconds: float) -> str:
+    """``"12 s"``, ``"5 min"``, ``"3.2 h"``, ``"2.0 d"`` (``"—"`` for NaN)."""
+    if not math.isfinite(seconds):
+        return "—"
+    s = abs(seconds)
+    if s < 120:
+        text = f"{s:.0f} s"
+    elif s < 7200:
+        text = f"{s / 60:.0f} min"
+    elif s < 172800:
+        text = f"{s / 3600:.1f} h"
+    else:
+        text = f"{s / 86400:.1f} d"
+    return text if seconds >= 0 else f"in {text}"
+
+
+@dataclass
+class SensorEntry:
+    """One sensor layer of the viewer."""
+
+    spec: SensorLayerSpec
+    session: SensorSession
+    visual: VtkSensorVisual
+    visible: bool = True
+    frame_key: Any = None
+    clamped: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    seen_version: int = -1
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def layer(self) -> Any:
+        return self.session.layer
+
+    def status_text(self) -> str:
+        d = self.session.diagnostics
+        n = len(self.layer)
+        text = (f"{self.session.state} · {n:,} datastreams · {d.received:,} received, {d.applied:,} applied"
+                f" · {self.layer.alerts_total:,} alerts")
+        rejected = d.rejected_total
+        if rejected:
+            text += f" · {rejected:,} rejected"
+        if d.last_error:
+            text += f"\nlast error: {d.last_error}"
+        return text
+
+
+class QtSensorController(QObject):
+    """Sensor layers of a :class:`~citytwin.qt.main_window.QtMainWindow` (see the module docstring)."""
+
+    def __init__(self, win: Any) -> None:
+        super().__init__(win)
+        self.win = win
+        self.viewport = win.viewport
+        self.clock = SceneClock()
+        self.entries: list[SensorEntry] = []
+        self.time_dock = QtTimeDock(self.clock, win)
+        self.alerts_dock = QtAlertsDock(win)
+        self.sensors_dock = QtSensorsDock(lambda: self.entries, win)
+        self.timer = QTimer(self)
+        self.timer.setInterval(FRAME_MS)
+        self.timer.timeout.connect(self.frame)
+        self.frame_ms: deque[float] = deque(maxlen=600)  # time spent in frame() (ms)
+        self.frames = 0
+        self.updates = 0  # frames that changed the picture
+        self._last_t = math.nan
+        self._last_update_wall = 0.0
+        self._last_status_wall = 0.0
+        self._last_range_wall = 0.0
+        self._press: QPoint | None = None
+        self._pending_click: tuple[SensorEntry, int] | None = None
+        self._hover_pos: QPoint | None = None
+        self._hover_timer = QTimer(self)
+        self._hover_timer.setSingleShot(True)
+        self._hover_timer.setInterval(0)
+        self._hover_timer.timeout.connect(self._do_hover)
+        self.selected: tuple[SensorEntry, int] | None = None
+        self._charts: list[tuple[QtSeriesChart, int]] = []
+        self.act_add_feed = QAction("Add sensor &feed…", win)
+        self.act_add_feed.setStatusTip("Show live or recorded sensor readings: MQTT, SensorThings or a replay file")
+        self.act_add_feed.triggered.connect(self.add_feed_dialog)
+        self.time_dock.clockChanged.connect(self._clock_changed)
+        self.alerts_dock.sensorRequested.connect(self._alert_requested)
+        self.sensors_dock.visibilityChanged.connect(self.set_visible)
+        self.sensors_dock.propertyChanged.connect(self.set_property)
+        self.sensors_dock.removeRequested.connect(lambda row: self.remove(self.entries[row]))
+        self.sensors_dock.addRequested.connect(self.add_feed_dialog)
+        self.viewport.rwi.installEventFilter(self)  # installed after the viewport's: runs first
+        win.layersChanged.connect(self._scene_changed)
+        self._place_docks()
+
+    # ------------------------------------------------------------------ docks
+    def _place_docks(self) -> None:
+        w = self.win
+        w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sensors_dock)
+        w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alerts_dock)
+        w.tabifyDockWidget(w.objects_dock, self.alerts_dock)
+        w.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.time_dock)
+        w.objects_dock.raise_()
+        for d in (self.time_dock, self.alerts_dock, self.sensors_dock):
+            d.hide()
+
+    def docks(self) -> list[Any]:
+        return [self.sensors_dock, self.time_dock, self.alerts_dock]
+
+    # ------------------------------------------------------------------ layers
+    def add_spec(self, spec: SensorLayerSpec) -> SensorEntry | None:
+        """Add a sensor layer; errors go to the log (never an exception)."""
+        try:
+            session = SensorSession(spec, clock=self.clock)
+            visual = VtkSensorVisual(session.layer, spec.styling, spec.stale_after)
+        except Exception as exc:
+            log.debug("sensor layer failed", exc_info=True)
+            self.win.notify(logging.ERROR, f"Sensor layer {spec.name!r} ({spec.source}): {exc}")
+            return None
+        names = {e.name for e in self.entries}
+        if spec.name in names:
+            k = 2
+            while f"{spec.name} {k}" in names:
+                k += 1
+            spec.name = f"{spec.name} {k}"
+        entry = SensorEntry(spec, session, visual, visible=spec.visible)
+        visual.set_visible(entry.visible)
+        self._frame_layer(entry)
+        self.viewport.add_actors(visual.actors())
+        self.viewport.renderer.AddViewProp(visual.legend_actor)
+        self.entries.append(entry)
+        if session.replay is not None and not any(e.session.replay is None for e in self.entries):
+            t0, t1 = session.replay.data.span
+            if math.isfinite(t0):
+                if self.clock.live or self.clock.bounds is None:
+                    self.clock.bounds = (t0, t1)
+                    self.clock.set_time(t0)
+                    self.clock.play(float(spec.replay.get("speed") or 60.0))
+                else:
+                    b = self.clock.bounds
+                    self.clock.bounds = (min(b[0], t0), max(b[1], t1))
+        elif session.replay is None:
+            self.clock.bounds = None
+        try:
+            session.start()
+        except Exception as exc:
+            self.win.notify(logging.ERROR, f"Sensor layer {spec.name!r}: could not start: {exc}")
+        self._legends()
+        self.sensors_dock.refresh(current=len(self.entries) - 1)
+        for d in self.docks():
+            d.show()
+        if not self.timer.isActive():
+            self.timer.start()
+        self.win.notify(logging.INFO, f"Sensor layer {spec.name}: {spec.kind} {spec.source}")
+        self._last_t = math.nan
+        return entry
+
+    def remove(self, entry: SensorEntry) -> None:
+        """Stop and remove a sensor layer."""
+        if entry not in self.entries:
+            return
+        try:
+            entry.session.stop()
+        except Exception:  # a broken connection must not stop the removal
+            log.debug("session stop failed", exc_info=True)
+        self.viewport.remove_actors(entry.visual.actors())
+        self.viewport.renderer.RemoveViewProp(entry.visual.legend_actor)
+        entry.visual.release()
+        self.entries.remove(entry)
+        if self.selected is not None and self.selected[0] is entry:
+            self.selected = None
+            self.win.attributes_dock.show_object(None, -1)
+        if not self.entries:
+            self.timer.stop()
+            self.time_dock.hide()
+        self._legends()
+        self.sensors_dock.refresh()
+        self.viewport.request_render()
+
+    def close(self) -> None:
+        """Stop every feed and the timer (window closing)."""
+        self.timer.stop()
+        for e in list(self.entries):
+            try:
+                e.session.stop()
+            except Exception:
+                log.debug("session stop failed", exc_info=True)
+            self.viewport.remove_actors(e.visual.actors())
+            self.viewport.renderer.RemoveViewProp(e.visual.legend_actor)
+            e.visual.release()
+        self.entries.clear()
+
+    def entry(self, name: str) -> SensorEntry | None:
+        return next((e for e in self.entries if e.name == name), None)
+
+    def set_visible(self, row: int, visible: bool) -> None:
+        e = self.entries[row]
+        e.visible = e.spec.visible = bool(visible)
+        e.visual.set_visible(e.visible)
+        self._legends()
+        self.viewport.request_render()
+
+    def set_property(self, row: int, prop: str) -> None:
+        e = self.entries[row]
+        e.visual.set_property(prop)
+        e.visual.update(self.clock.time())
+        self._legends()
+        self.viewport.request_render()
+
+    def _legends(self) -> None:
+        """Only the current (or first visible) sensor layer shows its colour bar."""
+        row = self.sensors_dock.current()
+        shown = self.entries[row] if 0 <= row < len(self.entries) and self.entries[row].visible else \
+            next((e for e in self.entries if e.visible), None)
+        for e in self.entries:
+            e.visual.legend_actor.SetVisibility(e is shown)
+
+    def spec_dicts(self) -> list[dict[str, Any]]:
+        """The layers as scene-file tables (``SensorLayerSpec.to_dict()``)."""
+        return [e.spec.to_dict() for e in self.entries]
+
+    def load_specs(self, specs: list[dict[str, Any]]) -> None:
+        """Add the sensor layers a scene file declares (bad ones are logged and skipped)."""
+        for d in specs:
+            try:
+                spec = SensorLayerSpec.from_dict(d)
+            except ValueError as exc:
+                self.win.notify(logging.ERROR, f"Sensor layer {d.get('name', '?')!r}: {exc}")
+                continue
+            self.add_spec(spec)
+
+    # ------------------------------------------------------------------ placement
+    def _frame_layer(self, e: SensorEntry) -> None:
+        scene = self.win.scene
+        origin = np.asarray(scene.origin if scene.origin is not None else np.zeros(3), dtype=np.float64)
+        key = (None if scene.crs is None else scene.crs.to_wkt(), tuple(origin.tolist()),
+               len(self.win.layers))
+        if key == e.frame_key:
+            return
+        e.frame_key = key
+        e.layer.set_frame(scene.crs, origin, self._building_xyz if self.win.layers else None)
+        e.clamped = np.zeros(0, dtype=bool)
+
+    def _building_xyz(self, ids: Any) -> NDArray[np.float64]:
+        from ..model.sensors import building_anchors
+
+        out = np.full((len(ids), 3), np.nan)
+        for lay in self.win.layers:
+            if lay.kind != "city" or lay.owner is not None:
+                continue
+            xyz = building_anchors(lay.model)(ids)
+            miss = ~np.isfinite(out).all(axis=1)
+            out[miss] = xyz[miss]
+        return out
+
+    def _clamp(self, e: SensorEntry) -> bool:
+        """Stand sensors that lie under the ground on it (their height above it); once per site."""
+        layer = e.layer
+        n = len(layer)
+        if len(e.clamped) < n:
+            e.clamped = np.concatenate([e.clamped, np.zeros(n - len(e.clamped), bool)])
+        todo = np.flatnonzero(layer.placed[:n] & ~e.clamped[:n])
+        if len(todo) == 0 or not self.win.layers:
+            return False
+        bounds = self.win.scene_bounds()
+        if bounds is None:
+            return False
+        e.clamped[todo] = True
+        pos = layer.positions[todo].astype(np.float64)
+        sites, inverse = np.unique(np.round(pos[:, :2], 2), axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        top, bottom = float(bounds[1][2]) + 100.0, float(bounds[0][2]) - 100.0
+        ground = np.full(len(sites), np.nan)
+        for k, (x, y) in enumerate(sites[:MAX_CLAMP]):
+            hit = self.viewport.pick_ray(np.array([x, y, top]), np.array([x, y, bottom]))
+            if hit is not None:
+                ground[k] = hit.point[2]
+        g = ground[inverse]
+        heights = np.array([(ds.location.height if ds.location is not None else 0.0)
+                            for ds in (layer.datastreams[i] for i in todo)], dtype=np.float64)
+        buried = np.isfinite(g) & (pos[:, 2] < g - 0.5)
+        if buried.any():
+            layer.positions[todo[buried], 2] = (g[buried] + heights[buried]).astype(np.float32)
+            layer.version += 1
+        return True
+
+    def _scene_changed(self) -> None:
+        for e in self.entries:
+            self._frame_layer(e)
+        self._last_t = math.nan
+
+    # ------------------------------------------------------------------ per frame
+    def frame(self) -> bool:
+        """One GUI frame: drain every feed, update the visuals, request one render; True if redrawn."""
+        t_start = time.perf_counter()
+        t = self.clock.time()
+        wall = time.monotonic()
+        dirty = False
+        for e in self.entries:
+            try:
+                up = e.session.frame(t)
+            except Exception as exc:  # a feed error must not kill the timer
+                log.debug("sensor frame failed", exc_info=True)
+                self.win.notify(logging.ERROR, f"Sensor layer {e.name}: {exc}")
+                continue
+            if up.alerts:
+                units = {a.datastream: e.visual.unit(a.observed_property) for a in up.alerts}
+                self.alerts_dock.add_alerts(e.name, up.alerts, units)
+            if len(up.changed) or up.alerts:
+                dirty = True
+            if e.layer.version != e.seen_version:
+                self._clamp(e)
+                if e.visual.sync():
+                    self.sensors_dock.show_status() if self.sensors_dock.current() >= 0 else None
+                    if self.sensors_dock.prop.count() != len(e.visual.properties()):
+                        self.sensors_dock.refresh()
+                e.seen_version = e.layer.version
+                dirty = True
+        if wall - self._last_range_wall >= 2.0 or math.isnan(self._last_t):
+            self._last_range_wall = wall
+            for e in self.entries:
+                dirty |= e.visual.refresh_range()
+        moved = not (t == self._last_t)
+        forced = math.isnan(self._last_t)  # clock changed by the user, layer added, scene changed
+        if dirty or forced or (moved and not self.clock.live) or wall - self._last_update_wall >= 1.0:
+            for e in self.entries:
+                if e.visible:
+                    e.visual.update(t)
+            self._last_update_wall = wall
+            self._last_t = t
+            self.updates += 1
+            self.viewport.request_render()
+            redraw = True
+        else:
+            redraw = False
+        if redraw or wall - self._last_status_wall >= 0.5:
+            if wall - self._last_status_wall >= 0.5:
+                self._last_status_wall = wall
+                self._update_span()
+                self.sensors_dock.show_status()
+                self._refresh_charts(t)
+            self.time_dock.show_time(t)
+        self.frames += 1
+        self.frame_ms.append((time.perf_counter() - t_start) * 1000.0)
+        return redraw
+
+    def _update_span(self) -> None:
+        t0, t1 = math.inf, -math.inf
+        for e in self.entries:
+            if e.session.replay is not None:
+                a, b = e.session.replay.data.span
+            else:
+                h = e.layer.history
+                if h.rows == 0 or not np.isfinite(h.times).any():
+                    continue
+                a, b = float(np.nanmin(h.times)), max(float(np.nanmax(h.times)), time.time())
+            if math.isfinite(a):
+                t0, t1 = min(t0, a), max(t1, b)
+        if math.isfinite(t0):
+            self.time_dock.set_span(t0, t1)
+
+    def _clock_changed(self) -> None:
+        self._last_t = math.nan
+        self.frame()
+
+    # ------------------------------------------------------------------ picking
+    def pick(self, pos: QPoint) -> tuple[SensorEntry, int] | None:
+        """The sensor under widget position ``pos`` (nearest along the view ray)."""
+        if not self.entries:
+            return None
+        x, y = self.viewport.display_point(pos)
+        p0, p1 = viewtools.display_ray(self.viewport.renderer, x, y)
+        best: tuple[SensorEntry, int] | None = None
+        best_t = math.inf
+        for e in self.entries:
+            i, t = e.visual.pick_ray(p0, p1, slack=1.25)
+            if i >= 0 and t < best_t:
+                best, best_t = (e, i), t
+        return best
+
+    def describe(self, e: SensorEntry, i: int) -> str:
+        """One line: datastream, value with unit, age at the clock time."""
+        ds = e.layer.datastreams[i]
+        t = self.clock.time()
+        vals, times = e.layer.history.latest_at(t, np.array([i], dtype=np.int64))
+        unit = ds.unit.symbol or ds.unit.name
+        name = ds.name or ds.id
+        if not math.isfinite(vals[0]):
+            return f"{name}: no reading yet"
+        over = " ⚠ over threshold" if e.visual.over[i] else ""
+        stale = " (stale)" if e.visual.stale[i] else ""
+        return f"{name}: {vals[0]:.4g} {unit} · {age_text(t - times[0])} ago{stale}{over}".replace("  ", " ")
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802
+        if obj is not self.viewport.rwi or not self.entries:
+            return False
+        t = ev.type()
+        if t == QEvent.Type.MouseButtonPress:
+            me: QMouseEvent = ev  # type: ignore[assignment]
+            self._press = me.position().toPoint() if me.button() == Qt.MouseButton.LeftButton else None
+            self._pending_click = None
+        elif t == QEvent.Type.MouseButtonRelease:
+            me = ev  # type: ignore[assignment]
+            pos = me.position().toPoint()
+            if self._press is not None and (pos - self._press).manhattanLength() <= CLICK_TOLERANCE:
+                self._pending_click = self.pick(pos)
+            self._press = None
+        elif t == QEvent.Type.MouseMove:
+            me = ev  # type: ignore[assignment]
+            if me.buttons() == Qt.MouseButton.NoButton:
+                self._hover_pos = me.position().toPoint()
+                if not self._hover_timer.isActive():
+                    self._hover_timer.start()
+        return False
+
+    def _do_hover(self) -> None:
+        pos, self._hover_pos = self._hover_pos, None
+        if pos is None:
+            return
+        hit = self.pick(pos)
+        if hit is None:
+            QToolTip.hideText()
+            return
+        text = self.describe(*hit)
+        self.win.statusBar().showMessage(text, 4000)
+        QToolTip.showText(self.viewport.rwi.mapToGlobal(pos), text, self.viewport.rwi)
+
+    def consume_click(self) -> bool:
+        """Called by the window for a click: True (and the sensor shown) if it hit a sensor."""
+        hit, self._pending_click = self._pending_click, None
+        if hit is None:
+            return False
+        self.win.clear_selection()
+        self.show_sensor(*hit)
+        return True
+
+    def _alert_requested(self, layer: str, i: int) -> None:
+        e = self.entry(layer)
+        if e is not None and 0 <= i < len(e.layer):
+            self.show_sensor(e, i)
+
+    # ------------------------------------------------------------------ attributes
+    def siblings(self, e: SensorEntry, i: int) -> list[int]:
+        """Datastreams of the same Thing (or at the same place) as datastream ``i``."""
+        dss = e.layer.datastreams
+        thing = dss[i].thing_id
+        if thing:
+            return [k for k, ds in enumerate(dss) if ds.thing_id == thing]
+        pos = e.layer.positions[: len(dss)]
+        same = np.flatnonzero(np.all(np.abs(pos - pos[i]) < 0.01, axis=1))
+        return same.tolist() if len(same) else [i]
+
+    def show_sensor(self, e: SensorEntry, i: int) -> None:
+        """Fill the Attributes dock with the sensor's datastreams and a history chart for each."""
+        dock = self.win.attributes_dock
+        dock.layer, dock.obj = None, -1
+        tree = dock.tree
+        tree.clear()
+        tree.setUniformRowHeights(False)
+        self.selected = (e, i)
+        self._charts = []
+        ds = e.layer.datastreams[i]
+        head = dock._section("Sensor")
+        dock._add(head, "id", ds.thing_id or ds.id)
+        dock._add(head, "layer", e.name)
+        dock._add(head, "feed", f"{e.spec.kind}: {e.spec.source}")
+        loc = ds.location
+        if loc is not None and loc.building_id:
+            dock._add(head, "building", loc.building_id)
+        if loc is not None and loc.has_point:
+            dock._add(head, "location", f"{loc.lat:.6f}°N {loc.lon:.6f}°E, {loc.height:g} m")
+        if e.layer.placed[i]:
+            w = self.win.world_point(e.layer.positions[i])
+            dock._add(head, "position", f"X {w[0]:,.2f}  Y {w[1]:,.2f}  H {w[2]:.2f} m")
+        t = self.clock.time()
+        for k in self.siblings(e, i):
+            d = e.layer.datastreams[k]
+            unit = d.unit.symbol or d.unit.name
+            prop = d.observed_property.name or "value"
+            sec = dock._section(f"{prop} [{unit}]" if unit else prop)
+            dock._add(sec, "datastream", d.id)
+            vals, times = e.layer.history.latest_at(t, np.array([k], dtype=np.int64))
+            dock._add(sec, "value", f"{vals[0]:.4g} {unit}".strip() if math.isfinite(vals[0]) else "—")
+            dock._add(sec, "time", format_time(times[0]))
+            dock._add(sec, "age", age_text(t - times[0]))
+            lim = self._limit(e, prop)
+            if lim is not None:
+                dock._add(sec, "threshold", f"> {lim:g} {unit}".strip())
+            it = QTreeWidgetItem(sec, ["history", ""])
+            chart = QtSeriesChart()
+            tree.setItemWidget(it, 1, chart)
+            self._charts.append((chart, k))
+        self._refresh_charts(t)
+        dock.show()
+        dock.raise_()
+        self.win.statusBar().showMessage(self.describe(e, i), 6000)
+
+    @staticmethod
+    def _limit(e: SensorEntry, prop: str) -> float | None:
+        for th in e.layer.thresholds:
+            if th.observed_property.lower() == prop.lower() and th.above is not None:
+                return float(th.above)
+        return None
+
+    def _refresh_charts(self, t: float) -> None:
+        if self.selected is None or not self._charts:
+            return
+        e, _ = self.selected
+        if e not in self.entries:
+            return
+        for chart, k in self._charts:
+            try:
+                times, values = e.layer.history.series(k)
+            except RuntimeError:  # the dock was cleared (another selection): its charts are gone
+                self._charts = []
+                return
+            d = e.layer.datastreams[k]
+            try:
+                chart.set_series(times, values, d.unit.symbol or d.unit.name,
+                                 self._limit(e, d.observed_property.name), cursor=t)
+            except RuntimeError:
+                self._charts = []
+                return
+
+    # ------------------------------------------------------------------ dialog
+    def add_feed_dialog(self) -> None:
+        """Ask for an MQTT/SensorThings URL or a replay file and add it as a sensor layer."""
+        dlg = QDialog(self.win)
+        dlg.setWindowTitle("Add sensor feed")
+        form = QFormLayout(dlg)
+        src = QLineEdit(dlg)
+        src.setObjectName("feedSource")
+        src.setPlaceholderText("mqtt://host:1883, https://…/v1.1 or a CSV/JSON replay file")
+        browse = QToolButton(dlg, text="…")
+        row = QWidget(dlg)
+        h = QHBoxLayout(row)
+        h.setContentsMargins(0, 0, 0, 0)
+        h.addWidget(src, 1)
+        h.addWidget(browse)
+        name = QLineEdit("sensors", dlg)
+        form.addRow("URL or file", row)
+        form.addRow("Layer name", name)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dlg)
+        form.addRow(bb)
+        bb.accepted.connect(dlg.accept)
+        bb.rejected.connect(dlg.reject)
+
+        def pick_file() -> None:
+            path, _ = QFileDialog.getOpenFileName(dlg, "Replay file", self.win._last_dir(),
+                                                  "Sensor recordings (*.csv *.json *.jsonl);;All files (*)")
+            if path:
+                src.setText(path)
+
+        browse.clicked.connect(pick_file)
+        if dlg.exec() != QDialog.DialogCode.Accepted or not src.text().strip():
+            return
+        source = src.text().strip()
+        if "://" not in source:
+            source = str(Path(source).expanduser().resolve())
+        self.add_spec(SensorLayerSpec(source=source, name=name.text().strip() or "sensors"))

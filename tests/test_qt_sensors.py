@@ -1,0 +1,177 @@
+"""Sensor layers in the real viewer window under Xvfb: a real mosquitto broker drives glyph colours,
+threshold alerts reach the Alerts dock, scrubbing the time slider shows earlier colours, and the
+demo scene's replayed feed shows glyphs over the district."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+
+import qt_fixtures
+from citytwin.model.sensor_spec import SensorLayerSpec, Threshold
+from qt_fixtures import ROOT
+
+make_window = qt_fixtures.make_window  # the fixture
+DEMO_SCENE = ROOT / "scenes" / "demo.toml"
+DEMO_CITY = ROOT / "scenes" / "demo" / "demo_district.city.json"
+SHOT = Path(tempfile.gettempdir()) / "citytwin_demo_sensors.png"  # look at it after a run
+
+pytestmark = pytest.mark.gui
+
+
+def wait_for(qtbot, cond, timeout: float = 30.0) -> None:  # noqa: ANN001
+    qtbot.waitUntil(cond, timeout=int(timeout * 1000))
+
+
+def pixel(win, xyz: np.ndarray) -> np.ndarray:  # noqa: ANN001
+    """RGB of the frame at the projected scene point ``xyz`` (3×3 median, avoids edge pixels)."""
+    img = win.viewport.grab_frame().convertToFormat(win.viewport.grab_frame().Format.Format_RGB888)
+    w, h = img.width(), img.height()
+    arr = np.frombuffer(img.constBits(), dtype=np.uint8).reshape(h, img.bytesPerLine())[:, : 3 * w]
+    arr = arr.reshape(h, w, 3)
+    p = win.viewport.widget_point(xyz)
+    dpr = win.viewport.rwi.devicePixelRatioF()
+    x, y = int(p.x() * dpr), int(p.y() * dpr)
+    patch = arr[max(y - 1, 0): y + 2, max(x - 1, 0): x + 2].reshape(-1, 3).astype(int)
+    return np.median(patch, axis=0)
+
+
+def look_down_at(win, xyz: np.ndarray, distance: float = 120.0) -> None:  # noqa: ANN001
+    win.viewport.set_camera_state({"position": [xyz[0], xyz[1] - 1.0, xyz[2] + distance],
+                                   "focal_point": list(map(float, xyz)), "view_up": [0, 1, 0],
+                                   "view_angle": 30.0}, animate=False)
+    win.viewport.render_sync()
+
+
+@pytest.fixture
+def broker():
+    from citytwin.live.broker import LocalBroker, mosquitto_path
+
+    if mosquitto_path() is None:
+        pytest.skip("mosquitto is not installed")
+    b = LocalBroker().start()
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def test_broker_readings_colour_glyphs_alert_and_scrub_back(qtbot, make_window, broker) -> None:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from citytwin.demo.sensors import sensor_sites
+
+    win = make_window()
+    win.open_files([DEMO_CITY])
+    wait_for(qtbot, lambda: len(win.layers) >= 1)
+    spec = SensorLayerSpec(
+        source=broker.url, name="kiosks", topics=["test/+/air"],
+        mappings=[{"topic": "test/{id}/air", "value": "no2", "time": "ts", "lat": "lat", "lon": "lon",
+                   "observed_property": "no2", "unit": "µg/m³"}],
+        thresholds=[Threshold("no2", above=40.0)], stale_after=3600.0,
+        styling={"size": 8.0, "range": [0.0, 60.0]})
+    entry = win.sensors.add_spec(spec)
+    assert entry is not None and win.sensors.timer.isActive()
+    wait_for(qtbot, lambda: entry.session.state == "connected")
+    sid, lon, lat = sensor_sites(1)[0]
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-viewer-{time.time_ns()}")
+    pub.connect("127.0.0.1", broker.port)
+    pub.loop_start()
+    try:
+        now = time.time()
+        t1, t2 = now - 20.0, now - 10.0
+
+        def send(t: float, v: float) -> None:
+            msg = orjson.dumps({"no2": v, "ts": t, "lat": lat, "lon": lon})
+            pub.publish(f"test/{sid}/air", msg, qos=1).wait_for_publish(10)
+
+        send(t1, 5.0)
+        # the frame timer drains the queue, places the new datastream on the ground and colours it
+        wait_for(qtbot, lambda: len(entry.layer) == 1 and entry.visual.shown.size == 1
+                 and math.isfinite(entry.visual.values[0]) if len(entry.visual.values) else False)
+        xyz = entry.visual.position(0)
+        assert entry.layer.placed[0] and abs(xyz[2]) < 400  # stands on the district, not at z = 0
+        look_down_at(win, xyz)
+        low = pixel(win, xyz)
+        entry.visual.set_visible(False)
+        background = pixel(win, xyz)
+        entry.visual.set_visible(True)
+        assert np.abs(low - background).sum() > 30, "the glyph is drawn at the sensor's projected position"
+
+        send(t2, 55.0)  # over the threshold
+        wait_for(qtbot, lambda: entry.visual.values[0] == 55.0)
+        wait_for(qtbot, lambda: win.sensors.alerts_dock.total >= 1)
+        win.viewport.render_sync()
+        high = pixel(win, xyz)
+        assert np.abs(high - low).sum() > 60, (low, high)
+        rows = win.sensors.alerts_dock.rows()
+        assert any(r[2] == sid and r[3] == "no2" and r[4].startswith("55") and r[6] == "above" for r in rows)
+        assert entry.visual.over[0]
+
+        # scrub back to a time between the two readings: the earlier colour comes back
+        win.sensors.time_dock.set_time(t1 + 5.0)
+        assert not win.sensors.clock.live
+        qtbot.wait(150)
+        win.viewport.render_sync()
+        again = pixel(win, xyz)
+        assert np.abs(again - low).sum() < 40, (low, again)
+        assert entry.visual.values[0] == 5.0
+        # back to live: the latest colour
+        win.sensors.time_dock.live_btn.click()
+        assert win.sensors.clock.live
+        qtbot.wait(150)
+        win.viewport.render_sync()
+        assert np.abs(pixel(win, xyz) - high).sum() < 40
+
+        # clicking the sensor shows its datastream and history chart in the Attributes dock
+        win.sensors.show_sensor(entry, 0)
+        assert win.attributes_dock.value_of("datastream") == sid
+        assert win.attributes_dock.value_of("value").startswith("55")
+        assert win.sensors._charts and len(win.sensors._charts[0][0].times) == 2
+        assert "55" in win.sensors.describe(entry, 0)
+    finally:
+        pub.disconnect()
+        pub.loop_stop()
+
+
+def test_demo_scene_replays_sensors(qtbot, make_window) -> None:
+    win = make_window()
+    win.open_scene(DEMO_SCENE)
+    wait_for(qtbot, lambda: len(win.layers) >= 1 and len(win.sensors.entries) == 1)
+    s = win.sensors
+    entry = s.entries[0]
+    assert entry.session.replay is not None and s.clock.playing and not s.clock.live
+    wait_for(qtbot, lambda: len(entry.layer) == 72 and entry.visual.shown.size == 24)
+    # every sensor stands on the district (draped from z = 3 m onto the ground)
+    z = entry.layer.positions[:, 2] + float(win.scene.origin[2])
+    assert entry.layer.placed.all() and (z > 200).all()  # the district's ground is at ~250 m
+    # pause at the morning rush hour: NO2 is high somewhere, an alert was raised
+    t0, t1 = entry.session.replay.data.span
+    s.clock.pause()
+    s.time_dock.set_time(t0 + 8.5 * 3600)
+    qtbot.wait(100)
+    assert np.isfinite(entry.visual.values[entry.visual.shown]).all()
+    assert s.alerts_dock.total >= 1
+    assert any(r[3] == "no2" for r in s.alerts_dock.rows())
+    i = int(entry.visual.shown[0])
+    xyz = entry.visual.position(i)
+    look_down_at(win, xyz, 150.0)
+    seen = pixel(win, xyz)
+    entry.visual.set_visible(False)
+    hidden = pixel(win, xyz)
+    entry.visual.set_visible(True)
+    assert np.abs(seen - hidden).sum() > 30
+    win.go_to_view("Overview", animate=False)
+    s.show_sensor(entry, i)
+    qtbot.wait(50)
+    win.grab().save(str(SHOT))
+    # the scene file round-trips the sensor layer
+    sf = win.scene_file()
+    assert sf.sensors and sf.sensors[0]["source"] == entry.spec.source
