@@ -34,7 +34,7 @@ from .visual import Callbacks, PickResult, VtkCityVisual, display_ray
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SKY_BOTTOM", "SKY_TOP", "CityLighting", "SceneView", "camera_direction", "setup_background", "setup_lights"]
+__all__ = ["SKY_BOTTOM", "SKY_TOP", "CityLighting", "SceneView", "SkyQuad", "camera_direction", "setup_background", "setup_lights"]
 
 SKY_TOP = (0.50, 0.66, 0.84)
 SKY_BOTTOM = (0.90, 0.93, 0.96)
@@ -108,6 +108,11 @@ class CityLighting:
         self.sun_towards = d / np.linalg.norm(d)  # world direction towards the sun
         self.shader_property = vtkOpenGLShaderProperty()
         self.shader_property.AddFragmentShaderReplacement("//VTK::Light::Impl", True, _CITY_LIGHT_IMPL, False)
+        # VTK's fragment shader discards fragments with alpha <= 0; a shader that may
+        # discard gets no early depth write in llvmpipe, so hidden surfaces are shaded.
+        # The city's colours are RGB (alpha 1): alpha is the actor's opacity, and a
+        # visual with opacity 0 hides its actor instead (VtkCityVisual.set_opacity).
+        self.shader_property.AddFragmentShaderReplacement("discard;", True, "", True)
         self.uniforms = self.shader_property.GetFragmentCustomUniforms()
         self.uniforms.SetUniformf("citySunIntensity", float(sun_intensity))
         self.uniforms.SetUniformf("cityHeadIntensity", float(head_intensity))
@@ -131,10 +136,86 @@ class CityLighting:
 
 
 def setup_background(renderer: vtkRenderer, sky: bool = True) -> None:
-    """Gradient sky (light haze at the horizon, blue above) or a plain light background."""
+    """Gradient sky (light haze at the horizon, blue above) or a plain light background.
+
+    This is VTK's gradient background: a full-screen pass before the scene. :class:`SceneView`
+    draws the same gradient with :class:`SkyQuad` instead, only where nothing else is drawn.
+    """
     renderer.SetBackground(*SKY_BOTTOM)
     renderer.SetBackground2(*SKY_TOP)
     renderer.SetGradientBackground(bool(sky))
+
+
+_SKY_VS_POSITION = """
+  gl_Position = vec4(vertexMC.xy, 1.0, 1.0);
+"""
+
+
+class SkyQuad:
+    """The sky gradient as an opaque full-screen quad on the far plane (depth 1.0).
+
+    It looks like VTK's gradient background (:func:`setup_background`: ``bottom`` at the
+    bottom edge, ``top`` at the top edge, linear in between) but passes the depth test
+    only where nothing nearer was drawn. Drawn after the city (the renderer's last
+    opaque prop, see :meth:`raise_to_top`), the pixels the city covers are rejected by
+    the early depth test instead of shaded first and overdrawn: with software OpenGL
+    VTK's gradient pass costs ~13 % of a frame at 1280x800. The renderer itself clears
+    to ``bottom``. The quad has no bounds (camera framing and clipping ignore it) and
+    is not pickable.
+    """
+
+    def __init__(self, renderer: vtkRenderer, bottom: Sequence[float] = SKY_BOTTOM,
+                 top: Sequence[float] = SKY_TOP) -> None:
+        from vtkmodules.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray
+        from vtkmodules.vtkCommonCore import vtkPoints
+        from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
+        from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
+        from vtkmodules.vtkRenderingOpenGL2 import vtkOpenGLShaderProperty
+
+        self.renderer = renderer
+        pts = np.array([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], dtype=np.float32)
+        rgb = np.rint(np.array([bottom, bottom, top, top], dtype=np.float64) * 255).astype(np.uint8)
+        pd = vtkPolyData()
+        vp = vtkPoints()
+        vp.SetData(numpy_to_vtk(pts, deep=True))
+        pd.SetPoints(vp)
+        ca = vtkCellArray()
+        ca.SetData(numpy_to_vtkIdTypeArray(np.array([0, 3, 6], np.int64), deep=True),
+                   numpy_to_vtkIdTypeArray(np.array([0, 1, 2, 0, 2, 3], np.int64), deep=True))
+        pd.SetPolys(ca)
+        colors = numpy_to_vtk(rgb, deep=True)
+        colors.SetName("sky")
+        pd.GetPointData().SetScalars(colors)
+        mapper = vtkPolyDataMapper()
+        mapper.SetInputData(pd)
+        mapper.SetColorModeToDirectScalars()
+        mapper.SetScalarModeToUsePointData()
+        mapper.ScalarVisibilityOn()
+        sp = vtkOpenGLShaderProperty()
+        sp.AddVertexShaderReplacement("//VTK::PositionVC::Impl", True, _SKY_VS_POSITION, False)
+        sp.AddFragmentShaderReplacement("discard;", True, "", True)  # opaque: keep early depth writes
+        self.actor = vtkActor()
+        self.actor.SetMapper(mapper)
+        self.actor.SetShaderProperty(sp)
+        self.actor.SetUseBounds(False)
+        self.actor.PickableOff()
+        prop = self.actor.GetProperty()
+        prop.LightingOff()
+        prop.SetAmbient(1.0)
+        prop.SetDiffuse(0.0)
+        prop.SetSpecular(0.0)
+        self._polydata = pd
+        renderer.SetGradientBackground(False)
+        renderer.SetBackground(*bottom)
+        renderer.AddActor(self.actor)
+
+    def raise_to_top(self) -> None:
+        """Make the quad the last actor drawn (call after adding actors)."""
+        self.renderer.RemoveActor(self.actor)
+        self.renderer.AddActor(self.actor)
+
+    def remove(self) -> None:
+        self.renderer.RemoveActor(self.actor)
 
 
 class SceneView:
@@ -152,8 +233,8 @@ class SceneView:
     overlays
         Draw the north arrow and scale bar.
     sky
-        Gradient sky background (about 13 % of the frame time with software
-        OpenGL at 1280x800); False gives a plain light background.
+        Gradient sky background (a :class:`SkyQuad` drawn where the city is not);
+        False gives a plain light background.
     renderer, render_window
         VTK objects to use instead of a plotter or a new window.
     """
@@ -187,7 +268,8 @@ class SceneView:
         self.origin: NDArray[np.float64] | None = None
         self.needs_render = True
         self.render_requested = Callbacks()
-        setup_background(renderer, sky)
+        setup_background(renderer, sky=False)
+        self.sky = SkyQuad(renderer) if sky else None
         setup_lights(renderer)
         self.lighting = CityLighting(renderer)
         self.overlays = MapOverlays(self.renderer) if overlays else None
@@ -212,6 +294,8 @@ class SceneView:
         vis.changed.connect(self._on_visual_changed)
         self.visuals.append(vis)
         self.renderer.AddActor(vis.actor)
+        if self.sky is not None:
+            self.sky.raise_to_top()
         self._request()
         return vis
 
@@ -440,6 +524,9 @@ class SceneView:
             v.release()
         self.visuals.clear()
         self.lighting.remove()
+        if self.sky is not None:
+            self.sky.remove()
+            self.sky = None
         if self.overlays is not None:
             self.overlays.remove()
             self.overlays = None

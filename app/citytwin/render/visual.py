@@ -101,6 +101,7 @@ class VtkCityVisual:
         self._highlight: NDArray[np.int64] = np.zeros(0, np.int64)
         self._base: NDArray[np.uint8] | None = None
         self._locator: vtkStaticCellLocator | None = None
+        self._visible = True
         self.mapper = vtkPolyDataMapper()
         self.mapper.SetScalarModeToUsePointFieldData()
         self.mapper.SetColorModeToDirectScalars()
@@ -204,15 +205,22 @@ class VtkCityVisual:
 
     # ------------------------------------------------------------ display
     def set_visible(self, visible: bool) -> None:
-        self.actor.SetVisibility(bool(visible))
+        self._visible = bool(visible)
+        self._sync_visibility()
         self.changed.emit("visible")
 
     @property
     def visible(self) -> bool:
-        return bool(self.actor.GetVisibility())
+        return self._visible
+
+    def _sync_visibility(self) -> None:
+        # opacity 0 hides the actor: the city shader (SceneView's CityLighting) does
+        # not discard fully transparent fragments
+        self.actor.SetVisibility(self._visible and self.opacity > 0.0)
 
     def set_opacity(self, opacity: float) -> None:
         self.actor.GetProperty().SetOpacity(float(np.clip(opacity, 0.0, 1.0)))
+        self._sync_visibility()
         self.changed.emit("opacity")
 
     @property
