@@ -138,4 +138,6 @@ def test_new_datastreams_grow_the_arrays() -> None:
     layer.add_datastreams([Datastream(id="S9/no2", observed_property=ObservedProperty("no2"))])
     layer.apply(np.array([2]), np.array([T0]), np.array([5.0]))
     vis.update(T0)
-    assert vis.polydata.GetNumberOfPoints() == 2 * len(layer) == 6
+    per_sensor = len(vis._sphere[0]) + len(vis._ring[0])
+    assert len(layer) == 3 and vis.polydata.GetNumberOfPoints() == 3 * per_sensor
+    assert vis.polydata.GetNumberOfCells() == 3 * (len(vis._sphere[2]) + len(vis._ring[2]))

@@ -1,0 +1,242 @@
+"""The viewer showing the demo scene while ingesting through a real mosquitto broker: frame times and ingest rate.
+
+The real window (``build_window``) opens ``scenes/demo.toml`` (the district and its replayed
+air-quality layer, playing at 600×), then adds an MQTT sensor layer on a throw-away local
+broker with ``--sensors`` datastreams standing on the district's streets. A publisher
+process (the one of ``bench_feed.py``) sends ``--messages`` SensorThings Observations
+(QoS 0) round-robin over them as fast as it can, while the Qt event loop runs as it does
+for a user: the 30 Hz sensor frame timer drains both layers (one batch each), updates
+the glyph arrays and requests one coalesced render.
+
+Measured over the ingest period:
+
+- frames drawn per second and the interval between them (median, 95th percentile,
+  max), from the render window's ``EndEvent`` (every frame actually drawn);
+- render time (``StartEvent`` → ``EndEvent``) and the sensor ``frame()`` time (drain,
+  apply, colour);
+- ingest rate: readings applied to the layer per second (first → last arrival), and
+  that every published message is accounted for.
+
+``--orbit`` turns the camera a little every tick (a user dragging while data
+arrives: a render every timer tick whatever the feed does).
+
+Run (the viewer needs a display; Xvfb is fine)::
+
+    xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python benchmarks/bench_feed_viewer.py \\
+        [--messages 100000] [--sensors 2000] [--rate 0] [--orbit] [--size 1280x800]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_feed import _payloads  # noqa: E402  (the messages of the feed benchmark)
+
+
+def _publish_paced(port: int, n: int, sensors: int, rate: float, go: Any, done: Any) -> None:
+    """Publish ``n`` Observations (QoS 0), at most ``rate`` per second (0: as fast as possible)."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    msgs = _payloads(n, sensors)
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{time.time_ns()}")
+    c.max_queued_messages_set(0)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    go.wait()
+    t0 = time.perf_counter()
+    for k, (topic, payload) in enumerate(msgs):
+        c.publish(topic, payload, qos=0)
+        if rate > 0 and k % 50 == 49:
+            ahead = (k + 1) / rate - (time.perf_counter() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+    while c.want_write():
+        time.sleep(0.01)
+    time.sleep(0.2)
+    c.disconnect()
+    c.loop_stop()
+    done.set()
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def run(messages: int, sensors: int, orbit: bool, size: tuple[int, int], rate: float = 0.0,
+        idle: float = 3.0) -> dict[str, Any]:
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+    from citytwin.app import build_window, qt_application
+    from citytwin.demo.sensors import sensor_sites
+    from citytwin.live.broker import LocalBroker
+    from citytwin.model.sensor_spec import SensorLayerSpec
+    from citytwin.model.sensors import Datastream, Location, ObservedProperty, UnitOfMeasurement
+
+    app = qt_application()
+    tmp = tempfile.TemporaryDirectory(prefix="bench-feed-viewer-")
+    win = build_window(settings=QSettings(str(Path(tmp.name) / "s.ini"), QSettings.Format.IniFormat),
+                       multi_samples=0)
+    win.resize(*size)
+    win.show()
+
+    def pump(cond: Any, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            app.processEvents()
+            if cond():
+                return True
+            time.sleep(0.005)
+        return False
+
+    t_open = time.perf_counter()
+    win.open_scene(ROOT / "scenes" / "demo.toml")
+    if not pump(lambda: len(win.layers) >= 1 and len(win.sensors.entries) == 1, 120):
+        raise SystemExit("demo scene did not load")
+    load_s = time.perf_counter() - t_open
+    broker = LocalBroker().start()
+    try:
+        spec = SensorLayerSpec(source=broker.url, name="bench", topics=["v1.1/#"], qos=0, stale_after=1e9,
+                               styling={"size": 6.0, "range": [20.0, 70.0]}, max_datastreams=max(sensors, 20_000))
+        entry = win.sensors.add_spec(spec)
+        if entry is None or not pump(lambda: entry.session.state == "connected", 20):
+            raise SystemExit("the viewer's MQTT feed did not connect")
+        sites = sensor_sites(sensors, seed=11)
+        entry.session.ingest.register(
+            Datastream(id=str(i), name=f"bench {i}", observed_property=ObservedProperty("no2"),
+                       unit=UnitOfMeasurement(symbol="µg/m³"), location=Location(lon=lon, lat=lat, height=2.0))
+            for i, (_sid, lon, lat) in enumerate(sites))
+        t_place = time.perf_counter()
+        if not pump(lambda: entry.visual.shown.size == sensors, 120):
+            raise SystemExit("bench sensors were not placed")
+        place_s = time.perf_counter() - t_place
+        win.go_to_view("Overview", animate=False)
+        pump(lambda: False, 1.0)  # settle
+
+        rw = win.viewport.render_window
+        starts: list[float] = []
+        ends: list[float] = []
+        rw.AddObserver("StartEvent", lambda *_: starts.append(time.perf_counter()))
+        rw.AddObserver("EndEvent", lambda *_: ends.append(time.perf_counter()))
+        ctl = win.sensors
+        ctl.frame_ms.clear()
+        frames0 = ctl.frames
+        if orbit:
+            cam = win.viewport.renderer.GetActiveCamera()
+            spin = QTimer()
+            spin.setInterval(33)
+            spin.timeout.connect(lambda: (cam.Azimuth(0.3), win.viewport.request_render()))
+            spin.start()
+        diag = entry.session.diagnostics
+        applied0 = diag.applied
+        first_arrival = [0.0]
+        last_arrival = [0.0]
+        seen = [diag.received]
+
+        ctx = mp.get_context("spawn")
+        go, done = ctx.Event(), ctx.Event()
+        proc = ctx.Process(target=_publish_paced, args=(broker.port, messages, sensors, rate, go, done),
+                           daemon=True)
+        proc.start()
+        pump(lambda: False, 1.5)  # the publisher builds its payloads and connects (GUI keeps running)
+        starts.clear()
+        ends.clear()
+        ctl.frame_ms.clear()
+        t_start = time.perf_counter()
+        go.set()
+        loop = QEventLoop()
+        last_change = [time.monotonic()]
+
+        def check() -> None:
+            now = time.perf_counter()
+            r = diag.received
+            if r != seen[0]:
+                if first_arrival[0] == 0.0:
+                    first_arrival[0] = now
+                last_arrival[0] = now
+                seen[0] = r
+                last_change[0] = time.monotonic()
+            if (r >= messages and entry.session.ingest.pending == 0) or \
+                    (done.is_set() and time.monotonic() - last_change[0] > idle):
+                loop.quit()
+
+        poll = QTimer()
+        poll.setInterval(20)
+        poll.timeout.connect(check)
+        poll.start()
+        loop.exec()
+        poll.stop()
+        t_end = time.perf_counter()
+        if orbit:
+            spin.stop()
+        proc.join(timeout=30)
+        pump(lambda: entry.session.ingest.pending == 0, 5)
+        renders = [e for e in ends if t_start <= e <= t_end]
+        intervals = [1000 * (b - a) for a, b in zip(renders, renders[1:])]
+        render_ms = [1000 * (e - s) for s, e in zip(starts, ends)]
+        span = last_arrival[0] - first_arrival[0]
+        applied = diag.applied - applied0
+        d = diag.snapshot()
+        out = {
+            "size": f"{size[0]}x{size[1]}", "orbit": orbit, "messages": messages, "sensors": sensors,
+            "publish_rate": rate or "max",
+            "demo_load_s": round(load_s, 2), "place_s": round(place_s, 2),
+            "seconds": round(t_end - t_start, 2), "frames_drawn": len(renders),
+            "fps": round(len(renders) / (t_end - t_start), 1),
+            "interval_ms_median": round(_pct(intervals, 50), 1), "interval_ms_p95": round(_pct(intervals, 95), 1),
+            "interval_ms_max": round(max(intervals), 1) if intervals else float("nan"),
+            "render_ms_median": round(_pct(render_ms, 50), 1), "render_ms_p95": round(_pct(render_ms, 95), 1),
+            "sensor_frames": ctl.frames - frames0,
+            "sensor_frame_ms_median": round(_pct(list(ctl.frame_ms), 50), 2),
+            "sensor_frame_ms_p95": round(_pct(list(ctl.frame_ms), 95), 2),
+            "sensor_frame_ms_max": round(max(ctl.frame_ms), 2) if ctl.frame_ms else float("nan"),
+            "received": d["received"], "applied": applied, "rejected": d["rejected"],
+            "accounted": diag.accounted(entry.session.ingest.pending),
+            "ingest_rate_per_s": round(d["received"] / span) if span > 0 else float("nan"),
+            "alerts_total": ctl.alerts_dock.total,
+            "renderer": win.viewport.render_window.ReportCapabilities().splitlines()[1:3],
+        }
+    finally:
+        win.close()
+        broker.close()
+        tmp.cleanup()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--messages", type=int, default=100_000)
+    p.add_argument("--sensors", type=int, default=2000)
+    p.add_argument("--rate", type=float, default=0.0, help="messages per second to publish (0: as fast as possible)")
+    p.add_argument("--orbit", action="store_true", help="turn the camera every tick (a render per tick)")
+    p.add_argument("--size", default="1280x800", help="window size WxH")
+    a = p.parse_args(argv)
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print("needs a display: run under xvfb-run -a -s '-screen 0 1920x1080x24'", file=sys.stderr)
+        return 2
+    w, h = (int(v) for v in a.size.lower().split("x"))
+    res = run(a.messages, a.sensors, a.orbit, (w, h), a.rate)
+    width = max(len(k) for k in res)
+    for k, v in res.items():
+        print(f"{k:<{width}}  {v}")
+    ok = res["fps"] >= 25 or not res["orbit"]
+    print(f"\nframes: {res['fps']} fps drawn (≥ 25 wanted while orbiting), "
+          f"median interval {res['interval_ms_median']} ms; ingest {res['ingest_rate_per_s']:,} msg/s; "
+          f"sensor frame() median {res['sensor_frame_ms_median']} ms")
+    return 0 if res["accounted"] and ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
