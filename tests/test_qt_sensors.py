@@ -168,6 +168,20 @@ def test_demo_scene_replays_sensors(qtbot, make_window) -> None:
     hidden = pixel(win, xyz)
     entry.visual.set_visible(True)
     assert np.abs(seen - hidden).sum() > 30
+    # hovering the glyph names the sensor in the status bar; clicking it fills the Attributes dock
+    from PySide6.QtCore import Qt
+
+    rwi = win.viewport.rwi
+    at = win.viewport.widget_point(xyz)
+    qtbot.mouseMove(rwi, at)
+    ds = entry.layer.datastreams[i]
+    wait_for(qtbot, lambda: ds.name in win.statusBar().currentMessage(), 10)
+    assert entry.visual.unit() in win.statusBar().currentMessage()
+    qtbot.mouseClick(rwi, Qt.MouseButton.LeftButton, pos=at)
+    wait_for(qtbot, lambda: win.attributes_dock.value_of("datastream") == ds.id, 10)
+    assert win.selection is None  # the building under the sensor was not selected
+    assert win.attributes_dock.value_of("id") == ds.thing_id
+    assert len(s._charts) == 3  # NO2, temperature and noise of this station
     win.go_to_view("Overview", animate=False)
     s.show_sensor(entry, i)
     qtbot.wait(50)

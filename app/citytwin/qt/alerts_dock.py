@@ -67,8 +67,11 @@ class QtAlertsDock(QDockWidget):
 
     def rows(self) -> list[tuple[str, ...]]:
         """The table's text, row by row (for tests and scripting)."""
-        return [tuple(self.table.item(r, c).text() for c in range(len(COLUMNS)))
-                for r in range(self.table.rowCount())]
+        out = []
+        for r in range(self.table.rowCount()):
+            items = [self.table.item(r, c) for c in range(len(COLUMNS))]
+            out.append(tuple(it.text() if it is not None else "" for it in items))
+        return out
 
     def clear(self) -> None:
         self.table.setRowCount(0)

@@ -32,7 +32,7 @@ class QtSeriesChart(QWidget):
         self.values: NDArray[np.float64] = np.zeros(0)
         self.unit = ""
         self.limit: float | None = None
-        self.cursor: float | None = None
+        self.at: float | None = None
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(260, 110)
@@ -42,7 +42,7 @@ class QtSeriesChart(QWidget):
         """Show ``values`` at ``times``; ``limit`` draws a dashed red threshold line, ``cursor`` the clock time."""
         ok = np.isfinite(times) & np.isfinite(values)
         self.times, self.values = np.asarray(times)[ok], np.asarray(values)[ok]
-        self.unit, self.limit, self.cursor = unit, limit, cursor
+        self.unit, self.limit, self.at = unit, limit, cursor
         self.update()
 
     def paintEvent(self, _ev: QPaintEvent) -> None:  # noqa: N802
@@ -58,8 +58,8 @@ class QtSeriesChart(QWidget):
             p.end()
             return
         t0, t1 = float(self.times[0]), float(self.times[-1])
-        if self.cursor is not None and math.isfinite(self.cursor):
-            t1 = max(t1, self.cursor)
+        if self.at is not None and math.isfinite(self.at):
+            t1 = max(t1, self.at)
         if t1 <= t0:
             t1 = t0 + 1.0
         lo, hi = float(self.values.min()), float(self.values.max())
@@ -100,8 +100,8 @@ class QtSeriesChart(QWidget):
             p.setBrush(QColor(40, 100, 170))
             for t, v in zip(ts.tolist(), vs.tolist()):
                 p.drawEllipse(xy(t, v), 2.0, 2.0)
-        if self.cursor is not None and math.isfinite(self.cursor) and t0 <= self.cursor <= t1:
+        if self.at is not None and math.isfinite(self.at) and t0 <= self.at <= t1:
             p.setPen(QPen(QColor(240, 150, 0), 1.2))
-            x = xy(self.cursor, lo).x()
+            x = xy(self.at, lo).x()
             p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
         p.end()

@@ -74,7 +74,7 @@ class QtSensorsDock(QDockWidget):
         self.list.currentRowChanged.connect(self._current_changed)
         self.prop.currentIndexChanged.connect(self._prop_changed)
         self.add_btn.clicked.connect(self.addRequested.emit)
-        self.remove_btn.clicked.connect(lambda: self.current() >= 0 and self.removeRequested.emit(self.current()))
+        self.remove_btn.clicked.connect(self._remove_clicked)
         self.refresh()
 
     def current(self) -> int:
@@ -124,6 +124,10 @@ class QtSensorsDock(QDockWidget):
             self.status.setText("no sensor layer")
             return
         self.status.setText(entries[row].status_text())
+
+    def _remove_clicked(self) -> None:
+        if self.current() >= 0:
+            self.removeRequested.emit(self.current())
 
     def _prop_changed(self, _i: int) -> None:
         if not self._filling and self.current() >= 0 and self.prop.currentData():

@@ -147,7 +147,8 @@ class VtkSensorVisual:
         self.lut.SetNumberOfTableValues(64)
         rgb = colormap(np.linspace(0.0, 1.0, 64))
         for k in range(64):
-            self.lut.SetTableValue(k, *(rgb[k] / 255.0), 1.0)
+            r, g, b = (float(c) / 255.0 for c in rgb[k])
+            self.lut.SetTableValue(k, r, g, b, 1.0)
         self.lut.Build()
         self.legend_actor = vtkScalarBarActor()
         self.legend_actor.SetLookupTable(self.lut)
