@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from vtkmodules.util.numpy_support import numpy_to_vtk
 from vtkmodules.vtkCommonCore import vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkRenderingCore import (
@@ -20,6 +21,10 @@ from vtkmodules.vtkRenderingCore import (
 )
 
 __all__ = ["Legend", "MapOverlays", "nice_length"]
+
+DARK = (0.14, 0.15, 0.18)
+LIGHT = (0.97, 0.97, 0.95)
+WHITE = (1.0, 1.0, 1.0)
 
 
 def nice_length(max_metres: float) -> float:
@@ -80,22 +85,53 @@ class MapOverlays:
         self.renderer = renderer
         self.north = north
         self.scale_bar = scale_bar
-        self.arrow_dark, self._arrow_dark_pd = _poly_actor((0.14, 0.15, 0.18))
-        self.arrow_light, self._arrow_light_pd = _poly_actor((0.97, 0.97, 0.95))
-        self.disc, self._disc_pd = _poly_actor((1.0, 1.0, 1.0), 0.55)
+        # all shapes in one 2D actor with per-point RGBA (one draw call instead of five);
+        # parts listed in drawing order: disc, arrow halves, bar, bar's light half
+        self.shapes, self._shapes_pd = _poly_actor((1.0, 1.0, 1.0))
+        mapper = self.shapes.GetMapper()
+        mapper.SetScalarModeToUsePointData()
+        mapper.SetColorModeToDirectScalars()
+        mapper.ScalarVisibilityOn()
+        self._parts: dict[str, tuple[list[tuple[float, float]], list[list[int]], tuple[int, int, int, int]]] = {}
+        self._part_order = ("disc", "arrow_light", "arrow_dark", "bar_dark", "bar_light")
+        self._shown: tuple[str, ...] = ()
         self.n_label = _text(15)
-        self.bar_dark, self._bar_dark_pd = _poly_actor((0.14, 0.15, 0.18))
-        self.bar_light, self._bar_light_pd = _poly_actor((0.97, 0.97, 0.95))
         self.bar_label = _text(13, bold=False)
         self.bar_label.GetTextProperty().SetJustificationToLeft()
-        self._actors = [self.disc, self.arrow_light, self.arrow_dark, self.n_label,
-                        self.bar_dark, self.bar_light, self.bar_label]
+        self._actors = [self.shapes, self.n_label, self.bar_label]
         for a in self._actors:
             renderer.AddViewProp(a)
         self._tag = renderer.AddObserver("StartEvent", lambda *_: self.update())  # type: ignore[call-overload,arg-type]
         self.last_scale_m = 0.0
         self.last_north_deg = 0.0
         self._drawn: dict[str, object] = {}  # what is on screen, to skip unchanged updates
+
+    def _set_part(self, name: str, pts: list[tuple[float, float]], polys: list[list[int]],
+                  rgb: tuple[float, float, float], opacity: float = 1.0) -> None:
+        rgba = (int(round(rgb[0] * 255)), int(round(rgb[1] * 255)), int(round(rgb[2] * 255)), int(round(opacity * 255)))
+        self._parts[name] = (pts, polys, rgba)
+        self._dirty = True
+
+    def _rebuild(self, shown: tuple[str, ...]) -> None:
+        if not getattr(self, "_dirty", False) and shown == self._shown:
+            return
+        self._dirty = False
+        self._shown = shown
+        pts: list[tuple[float, float]] = []
+        polys: list[list[int]] = []
+        colors: list[tuple[int, int, int, int]] = []
+        for name in self._part_order:
+            if name not in shown or name not in self._parts:
+                continue
+            p, q, rgba = self._parts[name]
+            base = len(pts)
+            pts.extend(p)
+            polys.extend([[base + i for i in poly] for poly in q])
+            colors.extend([rgba] * len(p))
+        _set_polys(self._shapes_pd, pts, polys)
+        arr = numpy_to_vtk(np.array(colors, dtype=np.uint8).reshape(-1, 4), deep=True)
+        arr.SetName("rgba")
+        self._shapes_pd.GetPointData().SetScalars(arr)
 
     def _project(self, p: np.ndarray) -> np.ndarray:
         r = self.renderer
@@ -120,8 +156,8 @@ class MapOverlays:
         ang = math.atan2(ds[1], ds[0]) - math.pi / 2
         self.last_north_deg = math.degrees(ang)
         vis = self.north
-        for a in (self.disc, self.arrow_light, self.arrow_dark, self.n_label):
-            a.SetVisibility(vis)
+        self.n_label.SetVisibility(vis)
+        shown: list[str] = ["disc", "arrow_light", "arrow_dark"] if vis else []
         key = (w, h, round(math.degrees(ang), 1)) if vis else None
         if vis and self._drawn.get("north") != key:
             self._drawn["north"] = key
@@ -135,10 +171,10 @@ class MapOverlays:
                 self._drawn["disc"] = (w, h)
                 disc = [(cx + (rad + 8) * math.cos(k * math.pi / 16), cy + (rad + 8) * math.sin(k * math.pi / 16))
                         for k in range(32)]
-                _set_polys(self._disc_pd, disc, [list(range(32))])
+                self._set_part("disc", disc, [list(range(32))], WHITE, 0.55)
             tip, base_l, base_r, notch = (0, rad), (-rad * 0.5, -rad), (rad * 0.5, -rad), (0, -rad * 0.45)
-            _set_polys(self._arrow_dark_pd, [rot(*tip), rot(*base_l), rot(*notch)], [[0, 1, 2]])
-            _set_polys(self._arrow_light_pd, [rot(*tip), rot(*notch), rot(*base_r)], [[0, 1, 2]])
+            self._set_part("arrow_dark", [rot(*tip), rot(*base_l), rot(*notch)], [[0, 1, 2]], DARK)
+            self._set_part("arrow_light", [rot(*tip), rot(*notch), rot(*base_r)], [[0, 1, 2]], LIGHT)
             lx, ly = rot(0.0, rad + 15.0)
             if self.n_label.GetInput() != "N":
                 self.n_label.SetInput("N")
@@ -152,8 +188,9 @@ class MapOverlays:
             px_per_m = float(np.hypot(*d1)) / step
         length = nice_length(min(w * 0.22, 220.0) / px_per_m) if px_per_m > 0 else 0.0
         vis = self.scale_bar and length > 0
-        for a in (self.bar_light, self.bar_dark, self.bar_label):
-            a.SetVisibility(vis)
+        self.bar_label.SetVisibility(vis)
+        if vis:
+            shown += ["bar_dark", "bar_light"]
         self.last_scale_m = length
         bar_key = (w, h, length, round(length * px_per_m, 1)) if vis else None
         if vis and self._drawn.get("bar") != bar_key:
@@ -163,15 +200,17 @@ class MapOverlays:
             half = L / 2.0
             # a dark bar with a 1.5 px border; its right half is filled light
             b = 1.5
-            _set_polys(self._bar_dark_pd,
-                       [(x0 - b, y0 - b), (x0 + L + b, y0 - b), (x0 + L + b, y0 + hgt + b), (x0 - b, y0 + hgt + b)],
-                       [[0, 1, 2, 3]])
-            _set_polys(self._bar_light_pd,
-                       [(x0 + half, y0), (x0 + L, y0), (x0 + L, y0 + hgt), (x0 + half, y0 + hgt)], [[0, 1, 2, 3]])
+            self._set_part("bar_dark",
+                           [(x0 - b, y0 - b), (x0 + L + b, y0 - b), (x0 + L + b, y0 + hgt + b), (x0 - b, y0 + hgt + b)],
+                           [[0, 1, 2, 3]], DARK)
+            self._set_part("bar_light",
+                           [(x0 + half, y0), (x0 + L, y0), (x0 + L, y0 + hgt), (x0 + half, y0 + hgt)], [[0, 1, 2, 3]],
+                           LIGHT)
             label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
             if self.bar_label.GetInput() != label:
                 self.bar_label.SetInput(label)
             self.bar_label.SetPosition(x0 + L + 10.0, y0 + hgt / 2.0)
+        self._rebuild(tuple(shown))
 
     def remove(self) -> None:
         self.renderer.RemoveObserver(self._tag)
