@@ -151,6 +151,13 @@ def run(messages: int, sensors: int, orbit: bool, size: tuple[int, int], rate: f
                            daemon=True)
         proc.start()
         pump(lambda: False, 1.5)  # the publisher builds its payloads and connects (GUI keeps running)
+        # baseline: the same window and timers for 3 s before any message is sent
+        ends.clear()
+        idle_loop = QEventLoop()
+        QTimer.singleShot(3000, idle_loop.quit)
+        t_idle = time.perf_counter()
+        idle_loop.exec()
+        idle_fps = len(ends) / (time.perf_counter() - t_idle)
         starts.clear()
         ends.clear()
         ctl.frame_ms.clear()
@@ -195,6 +202,7 @@ def run(messages: int, sensors: int, orbit: bool, size: tuple[int, int], rate: f
             "demo_load_s": round(load_s, 2), "place_s": round(place_s, 2),
             "seconds": round(t_end - t_start, 2), "frames_drawn": len(renders),
             "fps": round(len(renders) / (t_end - t_start), 1),
+            "fps_before_ingest": round(idle_fps, 1),
             "interval_ms_median": round(_pct(intervals, 50), 1), "interval_ms_p95": round(_pct(intervals, 95), 1),
             "interval_ms_max": round(max(intervals), 1) if intervals else float("nan"),
             "render_ms_median": round(_pct(render_ms, 50), 1), "render_ms_p95": round(_pct(render_ms, 95), 1),
@@ -232,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     for k, v in res.items():
         print(f"{k:<{width}}  {v}")
     ok = res["fps"] >= 25 or not res["orbit"]
-    print(f"\nframes: {res['fps']} fps drawn (≥ 25 wanted while orbiting), "
+    print(f"\nframes: {res['fps']} fps drawn while ingesting, {res['fps_before_ingest']} fps before "
+          f"(≥ 25 wanted while orbiting), "
           f"median interval {res['interval_ms_median']} ms; ingest {res['ingest_rate_per_s']:,} msg/s; "
           f"sensor frame() median {res['sensor_frame_ms_median']} ms")
     return 0 if res["accounted"] and ok else 1

@@ -378,17 +378,18 @@ class QtSensorController(QObject):
         moved = not (t == self._last_t)
         forced = math.isnan(self._last_t)  # clock changed by the user, layer added, scene changed
         if dirty or forced or (moved and not self.clock.live) or wall - self._last_update_wall >= 1.0:
+            redraw = False
             for e in self.entries:
                 if e.visible:
-                    e.visual.update(t)
+                    redraw |= e.visual.update(t)
             self._last_update_wall = wall
             self._last_t = t
-            self.updates += 1
-            self.viewport.request_render()
-            redraw = True
+            if redraw or forced:
+                self.updates += 1
+                self.viewport.request_render()
         else:
             redraw = False
-        if redraw or wall - self._last_status_wall >= 0.5:
+        if redraw or (moved and not self.clock.live) or wall - self._last_status_wall >= 0.5:
             if wall - self._last_status_wall >= 0.5:
                 self._last_status_wall = wall
                 self._update_span()

@@ -296,12 +296,15 @@ class VtkSensorVisual:
         self._select_rows()
 
     # ---------------------------------------------------------------- per frame
-    def update(self, t: float) -> None:
-        """Colour and scale every sensor for scene time ``t`` (one vectorised write)."""
-        self.sync()
+    def update(self, t: float) -> bool:
+        """Colour and scale every sensor for scene time ``t`` (one vectorised write).
+
+        Returns True when the picture changed (a glyph moved, grew or changed colour).
+        """
+        synced = self.sync()
         n = self._n
         if n <= 0:
-            return
+            return synced
         stale_after = self.stale_after if self.stale_after > 0 else None
         vals, times, stale = self.layer.state_at(t, stale_after)
         self.values, self.times, self.stale = vals, times, stale
@@ -323,10 +326,12 @@ class VtkSensorVisual:
         self._rgba[:n, :3] = rgb
         self._scale[:n] = scale
         self._scale[n:] = np.where(over & shown, ALERT_SCALE, 0.0)
-        self._write(n)
-        self.changed.emit("values")
+        touched = self._write(n)
+        if touched:
+            self.changed.emit("values")
+        return touched or synced
 
-    def _write(self, n: int) -> None:
+    def _write(self, n: int) -> bool:
         """Write the glyphs whose scale or colour changed into the VTK buffers (vectorised)."""
         sp, rp = self._sphere[0], self._ring[0]
         vs, vr = len(sp), len(rp)
@@ -360,6 +365,7 @@ class VtkSensorVisual:
             self._vtk_arrays[1].Modified()
         if touched:
             self.polydata.Modified()
+        return touched
 
     @property
     def shown(self) -> NDArray[np.int64]:
