@@ -189,3 +189,30 @@ def test_demo_scene_replays_sensors(qtbot, make_window) -> None:
     # the scene file round-trips the sensor layer
     sf = win.scene_file()
     assert sf.sensors and sf.sensors[0]["source"] == entry.spec.source
+
+
+def test_bad_feed_is_logged_and_layers_can_be_removed(qtbot, make_window, tmp_path) -> None:
+    win = make_window()
+    s = win.sensors
+    assert s.act_add_feed in win.menuBar().actions()[0].menu().actions()
+    assert s.add_spec(SensorLayerSpec(source=str(tmp_path / "missing.csv"), name="missing")) is None
+    assert not s.entries and not s.timer.isActive()
+    assert "missing" in win.statusBar().currentMessage()
+    rec = tmp_path / "rec.csv"
+    rec.write_text("time,sensor,value,parameter,lat,lon\n"
+                   "2024-06-01T00:00:00Z,K1,12.5,no2,49.0114,8.6823\n"
+                   "2024-06-01T00:10:00Z,K1,48.0,no2,49.0114,8.6823\n", encoding="utf-8")
+    entry = s.add_spec(SensorLayerSpec(source=str(rec), name="kiosk", thresholds=[Threshold("no2", above=40)]))
+    assert entry is not None and s.timer.isActive() and s.time_dock.isVisible()
+    wait_for(qtbot, lambda: len(entry.layer) == 1, 20)
+    s.clock.pause()
+    s.time_dock.set_time(1_717_200_000.0 + 900)
+    wait_for(qtbot, lambda: s.alerts_dock.total == 1, 10)
+    assert entry.visual.values[0] == 48.0
+    sf_path = win.save_scene(tmp_path / "scene.toml")
+    from citytwin.model.scenefile import read_scene
+
+    back = read_scene(sf_path)
+    assert [Path(d["source"]) for d in back.sensors] == [rec.resolve()]
+    s.remove(entry)
+    assert not s.entries and not s.timer.isActive()
