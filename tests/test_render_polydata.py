@@ -108,3 +108,20 @@ def test_split_groups_gives_one_colour_group_per_point(demo) -> None:
     assert pd.n_points == len(pairs) < 3 * pd.n_cells
     point_cell = pd._citytwin_point_cell
     assert np.array_equal(group[point_cell], point_group)
+
+
+def test_split_vertices_small_cases() -> None:
+    from citytwin.render.polydata import split_vertices
+
+    # two triangles sharing an edge: same group -> 4 points, different groups -> 6
+    tri = np.array([[0, 1, 2], [2, 1, 3]])
+    src, conn, cell = split_vertices(tri, np.array([7, 7]))
+    assert len(src) == 4 and np.array_equal(src[conn], tri.reshape(-1))
+    src, conn, cell = split_vertices(tri, np.array([7, -3]))
+    assert len(src) == 6 and np.array_equal(src[conn], tri.reshape(-1))
+    assert np.array_equal(cell[conn], [0, 0, 0, 1, 1, 1])
+    # sparse huge group ids still work
+    src, conn, cell = split_vertices(tri, np.array([2**60, 5]))
+    assert len(src) == 6 and np.array_equal(src[conn], tri.reshape(-1))
+    e = split_vertices(np.zeros((0, 3), int), np.zeros(0, int))
+    assert all(len(a) == 0 for a in e)
