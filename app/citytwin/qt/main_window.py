@@ -393,7 +393,7 @@ class QtMainWindow(QMainWindow):
             new[1].owner = new[0]
         for layer in new:
             self.layers.append(layer)
-            self.viewport.add_actors(layer.actors())
+            self.viewport.add_actors(layer.actors(), city=True)
         self._layers_changed()
         if first:
             self.viewport.set_view("iso", animate=False)

@@ -64,6 +64,7 @@ class QtViewport(QWidget):
         self.render_window.SetMultiSamples(int(multi_samples))
         self.renderer = viewtools.make_renderer()
         self.render_window.AddRenderer(self.renderer)
+        self.city_scene = viewtools.CityScene(self.renderer)
         # measurements and other annotations: drawn over the city, with the same camera
         self.overlay_renderer = viewtools.make_overlay_renderer(self.renderer)
         self.render_window.SetNumberOfLayers(2)
@@ -121,9 +122,13 @@ class QtViewport(QWidget):
         self.renderer.ResetCameraClippingRange()
         self.rwi.repaint()
 
-    def add_actors(self, actors: list[Any]) -> None:
+    def add_actors(self, actors: list[Any], city: bool = False) -> None:
+        """Add actors; ``city`` ones get the city lighting shader and stay in front of the sky."""
         for a in actors:
-            self.renderer.AddActor(a)
+            if city:
+                self.city_scene.add_city_actor(a)
+            else:
+                self.renderer.AddActor(a)
         self.request_render()
 
     def remove_actors(self, actors: list[Any]) -> None:
@@ -504,5 +509,6 @@ class QtViewport(QWidget):
         self._hover_timer.stop()
         if self._anim is not None:
             self._anim.stop()
+        self.city_scene.remove()
         self.rwi.close()
         super().closeEvent(ev)

@@ -28,24 +28,45 @@ from vtkmodules.vtkRenderingCore import (
 )
 
 __all__ = [
-    "make_renderer", "trackball_style", "display_ray", "camera_state", "apply_camera_state",
+    "make_renderer", "CityScene", "trackball_style", "display_ray", "camera_state", "apply_camera_state",
     "view_preset", "interpolate_camera", "window_image", "MeasureOverlay",
 ]
 
-BACKGROUND_TOP = (0.62, 0.74, 0.86)
-BACKGROUND_BOTTOM = (0.93, 0.94, 0.95)
-
-
 def make_renderer() -> vtkRenderer:
-    """A renderer with a sky-like gradient background and a light kit suited to cities."""
+    """A renderer lit and cleared like the off-screen :class:`~citytwin.render.scene_view.SceneView`
+    (sun + headlight, light haze background); add :class:`CityScene` for the sky and the
+    cheap city lighting, so the window and snapshots look alike."""
+    from .scene_view import setup_background, setup_lights
+
     ren = vtkRenderer()
-    ren.GradientBackgroundOn()
-    ren.SetBackground(*BACKGROUND_BOTTOM)
-    ren.SetBackground2(*BACKGROUND_TOP)
+    setup_background(ren, sky=False)
     setup_lights(ren)
     ren.SetUseFXAA(False)
     ren.GetActiveCamera().SetViewUp(0, 0, 1)
     return ren
+
+
+class CityScene:
+    """The sky quad and the city lighting of one renderer (see ``scene_view``)."""
+
+    def __init__(self, renderer: vtkRenderer, sky: bool = True) -> None:
+        from .scene_view import CityLighting, SkyQuad
+
+        self.renderer = renderer
+        self.sky = SkyQuad(renderer) if sky else None
+        self.lighting = CityLighting(renderer)
+
+    def add_city_actor(self, actor: Any) -> None:
+        """Light ``actor`` with the city shader and keep the sky drawn after it."""
+        self.lighting.apply(actor)
+        self.renderer.AddActor(actor)
+        if self.sky is not None:
+            self.sky.raise_to_top()
+
+    def remove(self) -> None:
+        self.lighting.remove()
+        if self.sky is not None:
+            self.sky.remove()
 
 
 def make_overlay_renderer(main: vtkRenderer) -> vtkRenderer:
@@ -58,30 +79,6 @@ def make_overlay_renderer(main: vtkRenderer) -> vtkRenderer:
     ren.SetPreserveColorBuffer(True)
     ren.SetPreserveDepthBuffer(False)
     return ren
-
-
-def setup_lights(ren: vtkRenderer) -> None:
-    """Sun from the south-west, a fill light from the north-east and a weak headlight
-    (the same set as the off-screen :class:`~citytwin.render.scene_view.SceneView`)."""
-    from vtkmodules.vtkRenderingCore import vtkLight
-
-    from .scene_view import camera_direction
-
-    ren.AutomaticLightCreationOff()
-    ren.RemoveAllLights()
-    for az, el, intensity in ((215.0, 52.0, 0.85), (40.0, 35.0, 0.32)):
-        light = vtkLight()
-        light.SetLightTypeToSceneLight()
-        light.PositionalOff()
-        light.SetPosition(*camera_direction(az, el))
-        light.SetFocalPoint(0.0, 0.0, 0.0)
-        light.SetIntensity(intensity)
-        ren.AddLight(light)
-    head = vtkLight()
-    head.SetLightTypeToHeadlight()
-    head.SetIntensity(0.18)
-    ren.AddLight(head)
-    ren.SetTwoSidedLighting(True)
 
 
 def trackball_style() -> vtkInteractorStyleTrackballCamera:
