@@ -1,0 +1,88 @@
+"""Per-object values from point sensors: nearest and inverse-distance weighting, hand-computed cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from citytwin.model import sensor_field
+from citytwin.model.sensor_field import idw_values, nearest_values, object_centres
+
+SENSORS = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+VALUES = np.array([1.0, 3.0, 5.0])
+
+
+def test_nearest_picks_the_closest_sensor_and_ignores_nan() -> None:
+    pts = np.array([[1.0, 1.0], [9.0, 1.0], [1.0, 8.0], [np.nan, 0.0]])
+    assert np.array_equal(nearest_values(pts, SENSORS, VALUES)[:3], [1.0, 3.0, 5.0])
+    assert np.isnan(nearest_values(pts, SENSORS, VALUES)[3])
+    # the nearest sensor has no value: the next one counts
+    vals = np.array([np.nan, 3.0, 5.0])
+    assert nearest_values([[2.0, 0.0]], SENSORS, vals)[0] == 3.0  # 8 m to (10,0), 10.2 m to (0,10)
+    # a sensor without a position is ignored too
+    pos = SENSORS.copy()
+    pos[1] = np.nan
+    assert nearest_values([[9.0, 0.0]], pos, VALUES)[0] == 1.0
+
+
+def test_nearest_max_distance_and_empty() -> None:
+    out = nearest_values([[1.0, 0.0], [50.0, 50.0]], SENSORS, VALUES, max_distance=5.0)
+    assert out[0] == 1.0 and np.isnan(out[1])
+    assert np.isnan(nearest_values([[0.0, 0.0]], SENSORS, np.full(3, np.nan))).all()
+    assert nearest_values(np.zeros((0, 2)), SENSORS, VALUES).shape == (0,)
+    with pytest.raises(ValueError):
+        nearest_values([[0.0, 0.0]], SENSORS, VALUES[:2])
+
+
+def test_idw_hand_computed() -> None:
+    # (5, 0): 5 m to s0 and s1, sqrt(125) to s2; weights 1/25, 1/25, 1/125
+    w = np.array([1 / 25, 1 / 25, 1 / 125])
+    expect = (w * VALUES).sum() / w.sum()
+    assert idw_values([[5.0, 0.0]], SENSORS, VALUES)[0] == pytest.approx(expect)
+    assert expect == pytest.approx((5 * 1 + 5 * 3 + 1 * 5) / 11)  # the same, in whole numbers
+    # power 1: weights 1/5, 1/5, 1/sqrt(125)
+    w1 = np.array([1 / 5, 1 / 5, 1 / np.sqrt(125)])
+    assert idw_values([[5.0, 0.0]], SENSORS, VALUES, power=1.0)[0] == pytest.approx((w1 * VALUES).sum() / w1.sum())
+    # k = 2: only s0 and s1 (equal weights) -> mean 2
+    assert idw_values([[5.0, 0.0]], SENSORS, VALUES, k=2)[0] == pytest.approx(2.0)
+    # on a sensor: its value exactly
+    assert idw_values([[10.0, 0.0]], SENSORS, VALUES)[0] == 3.0
+    # (5, 5) is equally far from s1 and s2, and sqrt(50) from s0 as well: the plain mean
+    assert idw_values([[5.0, 5.0]], SENSORS, VALUES)[0] == pytest.approx(3.0)
+
+
+def test_idw_ignores_nan_and_honours_max_distance() -> None:
+    vals = np.array([1.0, np.nan, 5.0])
+    # (5, 0): s0 at 5 m, s2 at sqrt(125): weights 1/25 and 1/125
+    expect = (1 / 25 * 1.0 + 1 / 125 * 5.0) / (1 / 25 + 1 / 125)
+    assert idw_values([[5.0, 0.0]], SENSORS, vals)[0] == pytest.approx(expect)
+    # max 6 m: only s0 (and s1, which has no value) in reach
+    assert idw_values([[5.0, 0.0]], SENSORS, vals, max_distance=6.0)[0] == pytest.approx(1.0)
+    out = idw_values([[100.0, 100.0], [np.nan, np.nan]], SENSORS, VALUES, max_distance=20.0)
+    assert np.isnan(out).all()
+    assert np.isnan(idw_values([[0.0, 0.0]], SENSORS, np.full(3, np.nan))).all()
+
+
+def test_chunked_matches_one_block(monkeypatch) -> None:
+    rng = np.random.default_rng(3)
+    pts = rng.uniform(0, 1000, (500, 2))
+    sen = rng.uniform(0, 1000, (40, 3))  # z is ignored
+    vals = rng.uniform(0, 50, 40)
+    vals[::7] = np.nan
+    a_n, a_i = nearest_values(pts, sen, vals), idw_values(pts, sen, vals, k=5, max_distance=300.0)
+    monkeypatch.setattr(sensor_field, "MAX_CHUNK_ELEMENTS", 64)  # one query row... a few per chunk
+    b_n, b_i = nearest_values(pts, sen, vals), idw_values(pts, sen, vals, k=5, max_distance=300.0)
+    assert np.array_equal(a_n, b_n)
+    np.testing.assert_allclose(a_i, b_i, equal_nan=True)
+    # brute force reference for the IDW with k = all sensors
+    ok = np.isfinite(vals)
+    d = np.hypot(pts[:, None, 0] - sen[None, ok, 0], pts[:, None, 1] - sen[None, ok, 1])
+    w = 1 / d**2
+    np.testing.assert_allclose(idw_values(pts, sen, vals, k=0), (w * vals[ok]).sum(1) / w.sum(1))
+    np.testing.assert_array_equal(nearest_values(pts, sen, vals), vals[ok][d.argmin(1)])
+
+
+def test_object_centres_subtract_the_scene_origin() -> None:
+    boxes = np.array([[[100.0, 200.0, 0.0], [110.0, 220.0, 5.0]], [[np.nan] * 3, [np.nan] * 3]])
+    c = object_centres(boxes, (100.0, 200.0, 50.0))
+    assert np.array_equal(c[0], [5.0, 10.0]) and np.isnan(c[1]).all()
