@@ -81,6 +81,8 @@ class QtLayersDock(QDockWidget):
         v.addLayout(form)
         self.setWidget(w)
         self._filling = False
+        # extra colour-by entries ``(label, key)`` for a layer (the sensor controller's surface colouring)
+        self.extra_color_modes: Callable[[Layer], list[tuple[str, str]]] | None = None
         self.list.itemChanged.connect(self._item_changed)
         self.list.currentRowChanged.connect(self._current_changed)
         self.opacity.valueChanged.connect(lambda val: self._emit("opacity", val / 100.0))
@@ -131,6 +133,9 @@ class QtLayersDock(QDockWidget):
             self.color_by.addItem("Semantic surface", SEMANTIC)
             for name in layer.attribute_names():
                 self.color_by.addItem(name, name)
+            if self.extra_color_modes is not None:
+                for label, key in self.extra_color_modes(layer):
+                    self.color_by.addItem(label, key)
             i = self.color_by.findData(layer.color_by)
             self.color_by.setCurrentIndex(max(i, 0))
             self.lod.clear()

@@ -451,6 +451,9 @@ class QtMainWindow(QMainWindow):
         elif ev.what == "opacity":
             layer.opacity = float(ev.value)
             layer.visual.set_opacity(layer.opacity)
+        elif ev.what == "color_by" and self.sensors.is_surface_mode(ev.value):
+            layer.color_by = str(ev.value)  # colour by sensor values: the sensor controller writes them
+            self.sensors.apply_surface(layer)
         elif ev.what == "color_by":
             try:
                 layer.visual.set_color_mode(str(ev.value))

@@ -9,6 +9,14 @@
 each), then one vectorised visual update per layer and ONE coalesced render request.
 Hover shows name, value, unit and age in the status bar and a tooltip; a click on
 a sensor shows its datastreams with history charts in the Attributes dock.
+
+Surface colouring: the Layers dock's colour-by combo of a city layer offers
+"Sensors: nearest <property>" and "Sensors: IDW <property>" (keys
+``sensors:<method>:<property>``). The frame timer then recomputes every object's
+value from the sensors of that property (all sensor layers; stale sensors ignored)
+at most :data:`SURFACE_INTERVAL` apart and only when the sensor values at the clock
+time changed, and writes them with ``VtkCityVisual.set_object_values`` (colours
+only, no geometry rebuild).
 """
 
 from __future__ import annotations
@@ -53,6 +61,10 @@ log = logging.getLogger("citytwin")
 FRAME_MS = 33  # ~30 Hz
 CLICK_TOLERANCE = 4
 MAX_CLAMP = 5000  # ground-clamp at most this many distinct sensor sites (one ray each)
+SURFACE_PREFIX = "sensors:"  # colour-by keys of city layers coloured by sensor values
+SURFACE_INTERVAL = 0.25  # s: buildings coloured by sensors are recomputed at most 4 times a second
+SURFACE_METHODS = {"nearest": "nearest", "idw": "IDW"}
+IDW_POWER, IDW_K = 2.0, 8
 
 
 def age_text(seconds: float) -> str:
@@ -134,6 +146,11 @@ class QtSensorController(QObject):
         self._hover_timer.setInterval(0)
         self._hover_timer.timeout.connect(self._do_hover)
         self.selected: tuple[SensorEntry, int] | None = None
+        self._surface_wall = -math.inf
+        self._surface_seen: dict[int, tuple[Any, ...]] = {}  # id(layer) -> what was written last
+        self._centres: dict[int, tuple[Any, NDArray[np.float64], frozenset[str]]] = {}  # id(model) -> ...
+        self._modes_seen: list[tuple[str, str]] = []
+        win.layers_dock.extra_color_modes = self.surface_modes
         self._charts: list[tuple[QtSeriesChart, int]] = []
         self.act_add_feed = QAction("Add sensor &feed…", win)
         self.act_add_feed.setStatusTip("Show live or recorded sensor readings: MQTT, SensorThings or a replay file")
@@ -222,6 +239,8 @@ class QtSensorController(QObject):
         self.viewport.renderer.RemoveViewProp(entry.visual.legend_actor)
         entry.visual.release()
         self.entries.remove(entry)
+        self._surface_wall = -math.inf
+        self._update_surfaces(self.clock.time(), time.monotonic(), forced=True, revert=True)
         if self.selected is not None and self.selected[0] is entry:
             self.selected = None
             self.win.attributes_dock.show_object(None, -1)
@@ -389,6 +408,9 @@ class QtSensorController(QObject):
                 self.viewport.request_render()
         else:
             redraw = False
+        if self._update_surfaces(t, wall):
+            redraw = True
+            self.viewport.request_render()
         if redraw or (moved and not self.clock.live) or wall - self._last_status_wall >= 0.5:
             if wall - self._last_status_wall >= 0.5:
                 self._last_status_wall = wall
@@ -418,6 +440,134 @@ class QtSensorController(QObject):
     def _clock_changed(self) -> None:
         self._last_t = math.nan
         self.frame()
+
+    # ------------------------------------------------------------------ surface colouring
+    def properties(self) -> list[str]:
+        """Observed properties of every sensor layer (first seen first)."""
+        out: dict[str, None] = {}
+        for e in self.entries:
+            out.update(dict.fromkeys(e.visual.properties()))
+        return list(out)
+
+    def surface_modes(self, layer: Any = None) -> list[tuple[str, str]]:
+        """Colour-by entries ``(label, key)`` the Layers dock adds for a city layer."""
+        if layer is not None and getattr(layer, "kind", "city") != "city":
+            return []
+        return [(f"Sensors: {label} {prop}", f"{SURFACE_PREFIX}{method}:{prop}")
+                for prop in self.properties() for method, label in SURFACE_METHODS.items()]
+
+    @staticmethod
+    def is_surface_mode(key: Any) -> bool:
+        """True for a colour-by key this controller handles (``sensors:<method>:<property>``)."""
+        return isinstance(key, str) and key.startswith(SURFACE_PREFIX) and key.count(":") >= 2
+
+    def apply_surface(self, layer: Any) -> None:
+        """Colour ``layer`` by its sensor colour-by key now (the Layers dock chose it)."""
+        self._surface_seen.pop(id(layer), None)
+        self._update_surfaces(self.clock.time(), time.monotonic(), forced=True)
+        self.viewport.request_render()
+
+    def _object_frame(self, model: Any) -> tuple[NDArray[np.float64], frozenset[str]]:
+        """Object xy centres relative to the scene origin and the types left in semantic colours."""
+        from ..model.semantics import SEMANTICS, semantic_code
+        from ..model.sensor_field import object_centres
+
+        origin = np.asarray(self.win.scene.origin if self.win.scene.origin is not None else np.zeros(3), float)
+        key = tuple(origin.tolist())
+        hit = self._centres.get(id(model))
+        if hit is not None and hit[0] == (model, key):
+            return hit[1], hit[2]
+        centres = object_centres(model.object_bboxes(), origin)  # world boxes minus the SCENE origin
+        types = set(model.objects.types)
+        building = {t for t in types if semantic_code(t) == SEMANTICS.index("Building")}
+        context = frozenset(types - building) if building else frozenset()
+        self._centres[id(model)] = ((model, key), centres, context)
+        return centres, context
+
+    def _sensor_state(self, prop: str, t: float) -> tuple[NDArray[np.float64], NDArray[np.float64],
+                                                             tuple[float, float], str]:
+        """Positions ``(S, 2)``, values (NaN: none or stale), colour range and unit of ``prop``."""
+        from ..render.sensor_visual import property_range
+
+        pos, vals = [np.zeros((0, 2))], [np.zeros(0)]
+        lo, hi, unit = math.inf, -math.inf, ""
+        for e in self.entries:
+            layer = e.layer
+            n = len(layer)
+            names = [ds.observed_property.name or "value" for ds in layer.datastreams]
+            rows = np.array([i for i, nm in enumerate(names) if nm == prop], dtype=np.int64)
+            if len(rows) == 0:
+                continue
+            unit = unit or e.visual.unit(prop)
+            stale_after = e.visual.stale_after if e.visual.stale_after > 0 else None
+            v, _, stale = layer.state_at(t, stale_after)
+            v = np.where(stale[:n] | ~layer.placed[:n], np.nan, v[:n])
+            pos.append(layer.positions[rows, :2].astype(np.float64))
+            vals.append(v[rows])
+            a, b = e.visual.fixed_range or property_range(layer, rows)
+            lo, hi = min(lo, a), max(hi, b)
+        if not lo < hi:
+            lo, hi = (0.0, 1.0) if not math.isfinite(lo) else (lo, lo + 1.0)
+        return np.concatenate(pos), np.concatenate(vals), (lo, hi), unit
+
+    def _update_surfaces(self, t: float, wall: float, forced: bool = False, revert: bool = False) -> bool:
+        """Recolour city layers coloured by sensors: at most every :data:`SURFACE_INTERVAL` seconds
+        (unless ``forced``) and only where the sensor values at ``t`` or their range changed.
+
+        With ``revert`` (a sensor layer was removed), layers whose property no sensor layer
+        has any more go back to semantic colours; otherwise they wait (a scene file may name
+        a property before its feed delivered it).
+        """
+        if not forced and wall - self._surface_wall < SURFACE_INTERVAL:
+            return False
+        self._surface_wall = wall
+        live = {id(lay.model) for lay in self.win.layers}
+        for k in [k for k in self._centres if k not in live]:
+            del self._centres[k]
+        modes = self.surface_modes()
+        if modes != self._modes_seen:  # new properties (or layers): offer them in the Layers dock
+            self._modes_seen = modes
+            self.win.layers_dock.refresh()
+        from ..model.sensor_field import idw_values, nearest_values
+
+        keys = {k for _, k in modes}
+        wrote = False
+        states: dict[str, Any] = {}
+        for lay in self.win.layers:
+            if not self.is_surface_mode(lay.color_by):
+                continue
+            if lay.color_by not in keys:
+                if not revert:
+                    continue
+                lay.visual.set_color_mode("semantic")
+                lay.color_by = "semantic"
+                self._surface_seen.pop(id(lay), None)
+                self.win.layers_dock.refresh()
+                self.win._update_legend()
+                wrote = True
+                continue
+            _, method, prop = lay.color_by.split(":", 2)
+            if method not in SURFACE_METHODS:
+                continue
+            if prop not in states:
+                states[prop] = self._sensor_state(prop, t)
+            pos, vals, rng, unit = states[prop]
+            centres, context = self._object_frame(lay.model)
+            sig = (lay.color_by, rng, len(centres), vals.tobytes(), pos.tobytes())
+            if self._surface_seen.get(id(lay)) == sig:
+                continue
+            self._surface_seen[id(lay)] = sig
+            if method == "nearest":
+                obj_vals = nearest_values(centres, pos, vals)
+            else:
+                obj_vals = idw_values(centres, pos, vals, power=IDW_POWER, k=IDW_K)
+            label = f"{prop} [{unit}]" if unit else prop
+            lay.visual.set_object_values(obj_vals, rng[0], rng[1], f"{label} · {SURFACE_METHODS[method]}",
+                                         context_types=context, notify=False)
+            wrote = True
+        if wrote:
+            self.win._update_legend()
+        return wrote
 
     # ------------------------------------------------------------------ picking
     def pick(self, pos: QPoint) -> tuple[SensorEntry, int] | None:

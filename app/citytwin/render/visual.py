@@ -27,9 +27,12 @@ from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer
 from ..model.city import CityModel
 from ..model.style import (
     HIGHLIGHT_RGB,
+    NEUTRAL_RGB,
+    LegendEntry,
     Styling,
     cell_colors,
     color_by_attribute,
+    colormap,
     highlight_colors,
     semantic_styling,
 )
@@ -167,6 +170,47 @@ class VtkCityVisual:
             self.styling = semantic_styling(self.model.n_objects)
         else:
             self.styling = color_by_attribute(self.model.objects, mode, value_range=value_range)
+        self._write_colors()
+        if notify:
+            self.changed.emit("color_by")
+        return self.styling
+
+    def set_object_values(self, values: NDArray[np.floating], vmin: float, vmax: float, label: str,
+                          context_types: Iterable[str] = (), notify: bool = True) -> Styling:
+        """Colour objects by given numbers (e.g. interpolated sensor values) on a fixed range.
+
+        Writes into the existing colour arrays like :meth:`set_color_mode` (no geometry
+        rebuild). Objects with NaN are neutral grey; objects of ``context_types`` keep
+        their semantic colours.
+
+        Parameters
+        ----------
+        values
+            ``(n_objects,)`` value per object of the model.
+        vmin, vmax
+            Value range of the viridis map (values outside are clamped).
+        label
+            Legend title (``styling.mode``), e.g. ``"no2 [µg/m³] · IDW"``.
+        context_types
+            Object types drawn in their semantic colours (terrain, roads, ...).
+        """
+        v = np.asarray(values, dtype=np.float64).reshape(-1)
+        if len(v) != self.model.n_objects:
+            raise ValueError(f"{len(v)} values for {self.model.n_objects} objects")
+        lo, hi = float(vmin), float(vmax)
+        span = hi - lo if hi > lo else 1.0
+        good = np.isfinite(v)
+        rgba = np.empty((len(v), 4), np.uint8)
+        rgba[:, :3] = colormap(np.where(good, (v - lo) / span, np.nan))
+        rgba[:, 3] = 255
+        legend = []
+        for k in range(5):
+            c = colormap(np.array([k / 4]))[0]
+            val = lo + span * k / 4
+            legend.append(LegendEntry(f"{val:.3g}" if abs(val) < 1000 else f"{val:.0f}",
+                                      (int(c[0]), int(c[1]), int(c[2]), 255), val))
+        legend.append(LegendEntry("no value", (*NEUTRAL_RGB, 255)))
+        self.styling = Styling(label, "numeric", rgba, good, legend, (lo, hi), frozenset(context_types))
         self._write_colors()
         if notify:
             self.changed.emit("color_by")
