@@ -86,3 +86,22 @@ def test_object_centres_subtract_the_scene_origin() -> None:
     boxes = np.array([[[100.0, 200.0, 0.0], [110.0, 220.0, 5.0]], [[np.nan] * 3, [np.nan] * 3]])
     c = object_centres(boxes, (100.0, 200.0, 50.0))
     assert np.array_equal(c[0], [5.0, 10.0]) and np.isnan(c[1]).all()
+
+
+def test_weights_are_reused_for_new_values() -> None:
+    from citytwin.model.sensor_field import field_weights
+
+    rng = np.random.default_rng(5)
+    pts = rng.uniform(0, 100, (50, 2))
+    sen = rng.uniform(0, 100, (12, 2))
+    valid = np.ones(12, bool)
+    valid[3] = False
+    fw = field_weights(pts, sen, valid, method="idw", k=4)
+    assert fw.idx.shape == (50, 4) and np.allclose(fw.w.sum(1), 1.0) and not (fw.idx == 3).any()
+    for _ in range(3):
+        vals = rng.uniform(0, 10, 12)
+        vals[3] = np.nan
+        np.testing.assert_allclose(fw.apply(vals), idw_values(pts, sen, vals, k=4))
+    near = field_weights(pts, sen, valid, method="nearest")
+    np.testing.assert_array_equal(near.apply(vals), nearest_values(pts, sen, vals))
+    assert np.isnan(field_weights(pts, sen, np.zeros(12, bool)).apply(vals)).all()

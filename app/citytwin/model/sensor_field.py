@@ -8,15 +8,19 @@ scene origin subtracted first (:func:`object_centres`).
 No KD-tree (scipy is not a dependency): distances are computed as dense
 ``(chunk, S)`` matrices, the chunk sized so that one matrix stays under
 ``MAX_CHUNK_ELEMENTS`` float64 values; sensors with a NaN value or position are
-dropped before that.
+dropped before that. As the sensors rarely move or fall silent, a viewer keeps the
+:class:`FieldWeights` of one geometry (:func:`field_weights`) and applies new values
+with :meth:`FieldWeights.apply`, ``O(N k)`` per update.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["MAX_CHUNK_ELEMENTS", "idw_values", "nearest_values", "object_centres"]
+__all__ = ["MAX_CHUNK_ELEMENTS", "FieldWeights", "field_weights", "idw_values", "nearest_values", "object_centres"]
 
 MAX_CHUNK_ELEMENTS = 2_000_000  # ~16 MB per float64 distance matrix
 
@@ -31,14 +35,9 @@ def object_centres(bboxes: ArrayLike, origin: ArrayLike) -> NDArray[np.float64]:
     return (b[:, 0, :2] + b[:, 1, :2]) * 0.5 - o
 
 
-def _valid(positions: ArrayLike, values: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _points(positions: ArrayLike) -> NDArray[np.float64]:
     p = np.asarray(positions, dtype=np.float64)
-    p = (p.reshape(-1, 2) if p.ndim == 1 else p)[:, :2]
-    v = np.asarray(values, dtype=np.float64).reshape(-1)
-    if len(p) != len(v):
-        raise ValueError(f"{len(p)} sensor positions but {len(v)} values")
-    ok = np.isfinite(v) & np.isfinite(p).all(axis=1)
-    return p[ok], v[ok]
+    return (p.reshape(-1, 2) if p.ndim == 1 else p)[:, :2]
 
 
 def _step(s: int) -> int:
@@ -50,6 +49,100 @@ def _d2(c: NDArray[np.float64], p: NDArray[np.float64]) -> NDArray[np.float64]:
     dx = c[:, None, 0] - p[None, :, 0]
     dy = c[:, None, 1] - p[None, :, 1]
     return dx * dx + dy * dy
+
+
+@dataclass
+class FieldWeights:
+    """Sparse interpolation weights: ``value[n] = sum_j w[n, j] * values[idx[n, j]]``.
+
+    Rows whose weights are all zero (nothing in reach) give NaN.
+    """
+
+    idx: NDArray[np.int64]  # (N, k) sensor indices
+    w: NDArray[np.float64]  # (N, k) weights, each row summing to 1 (or all 0)
+
+    def apply(self, values: ArrayLike) -> NDArray[np.float64]:
+        """``(N,)`` values at the points for sensor ``values`` ``(S,)``."""
+        v = np.asarray(values, dtype=np.float64).reshape(-1)
+        if self.idx.shape[1] == 0 or len(v) == 0:
+            return np.full(len(self.idx), np.nan)
+        vv = v[self.idx]
+        out = np.einsum("nk,nk->n", self.w, np.where(self.w > 0, vv, 0.0))
+        bad = ~(self.w > 0).any(axis=1) | np.isnan(np.where(self.w > 0, vv, 0.0)).any(axis=1)
+        out[bad] = np.nan
+        return out
+
+
+def field_weights(centres: ArrayLike, positions: ArrayLike, valid: ArrayLike | None = None, *,
+                  method: str = "idw", power: float = 2.0, k: int = 8,
+                  max_distance: float | None = None) -> FieldWeights:
+    """Weights of the ``method`` (``"idw"`` or ``"nearest"``) interpolation from sensors to points.
+
+    Parameters
+    ----------
+    centres
+        ``(N, 2)`` query points (NaN rows give NaN).
+    positions
+        ``(S, 2)`` (or ``(S, 3)``, z ignored) sensor positions in the same frame.
+    valid
+        ``(S,)`` bool: sensors that count (those with a current value); default all
+        with a finite position.
+    method
+        ``"idw"``: ``w_i = 1 / d_i**power`` over the ``k`` nearest valid sensors,
+        normalised (a point on a sensor takes its value); ``"nearest"``: the nearest.
+    power, k
+        IDW exponent and sensors per point (``k <= 0``: all).
+    max_distance
+        Sensors farther away do not count.
+
+    Returns
+    -------
+    FieldWeights
+    """
+    c = np.asarray(centres, dtype=np.float64).reshape(-1, 2)
+    p = _points(positions)
+    ok = np.isfinite(p).all(axis=1)
+    if valid is not None:
+        ok &= np.asarray(valid, dtype=bool).reshape(-1)
+    sid = np.flatnonzero(ok)
+    p = p[sid]
+    s = len(p)
+    kk = 1 if method == "nearest" else (s if k <= 0 else min(int(k), s))
+    kk = min(kk, s)
+    idx = np.zeros((len(c), kk), dtype=np.int64)
+    w = np.zeros((len(c), kk), dtype=np.float64)
+    if s == 0 or len(c) == 0:
+        return FieldWeights(idx, w)
+    lim = np.inf if max_distance is None else float(max_distance) ** 2
+    step = _step(s)
+    for a in range(0, len(c), step):
+        cc = c[a: a + step]
+        d2 = _d2(cc, p)
+        d2[np.isnan(d2)] = np.inf
+        if kk == 1:
+            j = np.argmin(d2, axis=1)[:, None]
+        elif kk < s:
+            j = np.argpartition(d2, kk - 1, axis=1)[:, :kk]
+        else:
+            j = np.broadcast_to(np.arange(s), d2.shape)
+        d2 = np.take_along_axis(d2, j, axis=1)
+        reach = np.isfinite(d2) & (d2 <= lim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ww = np.where(reach, 1.0 if kk == 1 else 1.0 / d2 ** (0.5 * power), 0.0)
+        exact = reach & (d2 == 0.0)
+        hit = exact.any(axis=1)
+        ww[hit] = exact[hit]  # on a sensor: its value (several at one spot: their mean)
+        tot = ww.sum(axis=1, keepdims=True)
+        idx[a: a + len(cc)] = sid[j]
+        w[a: a + len(cc)] = np.divide(ww, tot, out=np.zeros_like(ww), where=tot > 0)
+    return FieldWeights(idx, w)
+
+
+def _check(positions: ArrayLike, values: ArrayLike) -> NDArray[np.float64]:
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    if len(_points(positions)) != len(v):
+        raise ValueError(f"{len(_points(positions))} sensor positions but {len(v)} values")
+    return v
 
 
 def nearest_values(centres: ArrayLike, positions: ArrayLike, values: ArrayLike,
@@ -72,20 +165,9 @@ def nearest_values(centres: ArrayLike, positions: ArrayLike, values: ArrayLike,
     numpy.ndarray
         ``(N,)`` float64.
     """
-    c = np.asarray(centres, dtype=np.float64).reshape(-1, 2)
-    p, v = _valid(positions, values)
-    out = np.full(len(c), np.nan)
-    if len(p) == 0 or len(c) == 0:
-        return out
-    lim = np.inf if max_distance is None else float(max_distance) ** 2
-    step = _step(len(p))
-    for a in range(0, len(c), step):
-        cc = c[a: a + step]
-        d2 = _d2(cc, p)
-        j = np.argmin(np.where(np.isnan(d2), np.inf, d2), axis=1)
-        best = d2[np.arange(len(cc)), j]
-        out[a: a + len(cc)] = np.where(best <= lim, v[j], np.nan)
-    return out
+    v = _check(positions, values)
+    return field_weights(centres, positions, np.isfinite(v), method="nearest",
+                         max_distance=max_distance).apply(v)
 
 
 def idw_values(centres: ArrayLike, positions: ArrayLike, values: ArrayLike, power: float = 2.0, k: int = 8,
@@ -116,32 +198,6 @@ def idw_values(centres: ArrayLike, positions: ArrayLike, values: ArrayLike, powe
     numpy.ndarray
         ``(N,)`` float64.
     """
-    c = np.asarray(centres, dtype=np.float64).reshape(-1, 2)
-    p, v = _valid(positions, values)
-    out = np.full(len(c), np.nan)
-    s = len(p)
-    if s == 0 or len(c) == 0:
-        return out
-    kk = s if k <= 0 else min(int(k), s)
-    lim = np.inf if max_distance is None else float(max_distance) ** 2
-    step = _step(s)
-    for a in range(0, len(c), step):
-        cc = c[a: a + step]
-        d2 = _d2(cc, p)
-        if kk < s:
-            j = np.argpartition(d2, kk - 1, axis=1)[:, :kk]
-            d2 = np.take_along_axis(d2, j, axis=1)
-            vv = v[j]
-        else:
-            vv = np.broadcast_to(v, d2.shape)
-        reach = d2 <= lim  # False for NaN
-        with np.errstate(divide="ignore", invalid="ignore"):
-            w = np.where(reach, 1.0 / d2 ** (0.5 * power), 0.0)
-            exact = reach & (d2 == 0.0)
-            res = (w * vv).sum(axis=1) / w.sum(axis=1)  # NaN where nothing is in reach
-        hit = exact.any(axis=1)
-        if hit.any():  # on a sensor: its value (several at one spot: their mean)
-            ev = np.where(exact, vv, 0.0).sum(axis=1) / np.maximum(exact.sum(axis=1), 1)
-            res = np.where(hit, ev, res)
-        out[a: a + len(cc)] = res
-    return out
+    v = _check(positions, values)
+    return field_weights(centres, positions, np.isfinite(v), method="idw", power=power, k=k,
+                         max_distance=max_distance).apply(v)

@@ -150,6 +150,7 @@ class QtSensorController(QObject):
         self._surface_seen: dict[int, tuple[Any, ...]] = {}  # id(layer) -> what was written last
         self._centres: dict[int, tuple[Any, NDArray[np.float64], frozenset[str]]] = {}  # id(model) -> ...
         self._modes_seen: list[tuple[str, str]] = []
+        self._weights: dict[int, tuple[Any, Any]] = {}  # id(layer) -> (geometry key, FieldWeights)
         win.layers_dock.extra_color_modes = self.surface_modes
         self._charts: list[tuple[QtSeriesChart, int]] = []
         self.act_add_feed = QAction("Add sensor &feed…", win)
@@ -524,11 +525,14 @@ class QtSensorController(QObject):
         live = {id(lay.model) for lay in self.win.layers}
         for k in [k for k in self._centres if k not in live]:
             del self._centres[k]
+        surfaced = {id(lay) for lay in self.win.layers if self.is_surface_mode(lay.color_by)}
+        for k in [k for k in self._weights if k not in surfaced]:
+            del self._weights[k]
         modes = self.surface_modes()
         if modes != self._modes_seen:  # new properties (or layers): offer them in the Layers dock
             self._modes_seen = modes
             self.win.layers_dock.refresh()
-        from ..model.sensor_field import idw_values, nearest_values
+        from ..model.sensor_field import field_weights
 
         keys = {k for _, k in modes}
         wrote = False
@@ -557,10 +561,14 @@ class QtSensorController(QObject):
             if self._surface_seen.get(id(lay)) == sig:
                 continue
             self._surface_seen[id(lay)] = sig
-            if method == "nearest":
-                obj_vals = nearest_values(centres, pos, vals)
-            else:
-                obj_vals = idw_values(centres, pos, vals, power=IDW_POWER, k=IDW_K)
+            # the weights depend only on where the sensors are and which have a value: kept
+            wkey = (lay.color_by, len(centres), pos.tobytes(), np.isfinite(vals).tobytes())
+            cached = self._weights.get(id(lay))
+            if cached is None or cached[0] != wkey:
+                cached = (wkey, field_weights(centres, pos, np.isfinite(vals), method=method, power=IDW_POWER,
+                                              k=IDW_K))
+                self._weights[id(lay)] = cached
+            obj_vals = cached[1].apply(vals)
             label = f"{prop} [{unit}]" if unit else prop
             lay.visual.set_object_values(obj_vals, rng[0], rng[1], f"{label} · {SURFACE_METHODS[method]}",
                                          context_types=context, notify=False)
