@@ -97,7 +97,7 @@ def test_weights_are_reused_for_new_values() -> None:
     valid = np.ones(12, bool)
     valid[3] = False
     fw = field_weights(pts, sen, valid, method="idw", k=4)
-    assert fw.idx.shape == (50, 4) and np.allclose(fw.w.sum(1), 1.0) and not (fw.idx == 3).any()
+    assert fw.idx.shape == (50, 4) and (fw.w > 0).all() and not (fw.idx == 3).any()
     for _ in range(3):
         vals = rng.uniform(0, 10, 12)
         vals[3] = np.nan
@@ -105,3 +105,18 @@ def test_weights_are_reused_for_new_values() -> None:
     near = field_weights(pts, sen, valid, method="nearest")
     np.testing.assert_array_equal(near.apply(vals), nearest_values(pts, sen, vals))
     assert np.isnan(field_weights(pts, sen, np.zeros(12, bool)).apply(vals)).all()
+
+
+def test_spare_candidates_skip_sensors_without_a_value() -> None:
+    from citytwin.model.sensor_field import field_weights
+
+    # weights for all three sensors, two used per point; s0 falls silent later
+    fw = field_weights([[1.0, 0.0], [0.0, 0.0]], SENSORS, method="idw", k=2, candidates=3)
+    vals = np.array([np.nan, 3.0, 5.0])
+    out = fw.apply(vals)
+    # (1, 0): s1 at 9 m, s2 at sqrt(101) m
+    w = np.array([1 / 81, 1 / 101])
+    assert out[0] == pytest.approx((w * [3.0, 5.0]).sum() / w.sum())
+    np.testing.assert_allclose(out, idw_values([[1.0, 0.0], [0.0, 0.0]], SENSORS, vals, k=2))
+    near = field_weights([[1.0, 0.0]], SENSORS, method="nearest", candidates=3)
+    assert near.apply(VALUES)[0] == 1.0 and near.apply(vals)[0] == 3.0

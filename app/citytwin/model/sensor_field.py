@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["MAX_CHUNK_ELEMENTS", "FieldWeights", "field_weights", "idw_values", "nearest_values", "object_centres"]
+__all__ = ["EXACT_WEIGHT", "MAX_CHUNK_ELEMENTS", "FieldWeights", "field_weights", "idw_values", "nearest_values", "object_centres"]
 
 MAX_CHUNK_ELEMENTS = 2_000_000  # ~16 MB per float64 distance matrix
 
@@ -51,30 +51,47 @@ def _d2(c: NDArray[np.float64], p: NDArray[np.float64]) -> NDArray[np.float64]:
     return dx * dx + dy * dy
 
 
+EXACT_WEIGHT = 1e30  # weight of a sensor at distance 0 (its value wins unless it has none)
+
+
 @dataclass
 class FieldWeights:
-    """Sparse interpolation weights: ``value[n] = sum_j w[n, j] * values[idx[n, j]]``.
+    """Candidate sensors and inverse-distance weights of every point, nearest first.
 
-    Rows whose weights are all zero (nothing in reach) give NaN.
+    :meth:`apply` uses, per point, the first ``k`` candidates that have a finite
+    value (one for ``"nearest"``), so sensors falling silent or coming back need no
+    new weights as long as a point keeps enough candidates. Rows without any
+    usable candidate give NaN.
     """
 
-    idx: NDArray[np.int64]  # (N, k) sensor indices
-    w: NDArray[np.float64]  # (N, k) weights, each row summing to 1 (or all 0)
+    idx: NDArray[np.int64]  # (N, c) candidate sensor indices, nearest first
+    w: NDArray[np.float64]  # (N, c) raw weights 1/d**power (EXACT_WEIGHT at d = 0; 0: out of reach)
+    k: int = 8  # candidates used per point
+    method: str = "idw"
 
     def apply(self, values: ArrayLike) -> NDArray[np.float64]:
-        """``(N,)`` values at the points for sensor ``values`` ``(S,)``."""
+        """``(N,)`` values at the points for sensor ``values`` ``(S,)`` (NaN: sensor ignored)."""
         v = np.asarray(values, dtype=np.float64).reshape(-1)
-        if self.idx.shape[1] == 0 or len(v) == 0:
-            return np.full(len(self.idx), np.nan)
+        n, c = self.idx.shape
+        if c == 0 or len(v) == 0:
+            return np.full(n, np.nan)
         vv = v[self.idx]
-        out = np.einsum("nk,nk->n", self.w, np.where(self.w > 0, vv, 0.0))
-        bad = ~(self.w > 0).any(axis=1) | np.isnan(np.where(self.w > 0, vv, 0.0)).any(axis=1)
-        out[bad] = np.nan
+        ok = np.isfinite(vv) & (self.w > 0)
+        ok &= np.cumsum(ok, axis=1) <= (1 if self.method == "nearest" else max(self.k, 1))
+        exact = ok & (self.w >= EXACT_WEIGHT)
+        hit = exact.any(axis=1)
+        ok[hit] = exact[hit]  # on a sensor: its value (several at one spot: their mean)
+        ww = ok.astype(np.float64) if self.method == "nearest" else np.where(ok, self.w, 0.0)
+        ww[hit] = ok[hit]
+        tot = ww.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.einsum("nk,nk->n", ww, np.where(ok, vv, 0.0)) / tot
+        out[~(tot > 0)] = np.nan
         return out
 
 
 def field_weights(centres: ArrayLike, positions: ArrayLike, valid: ArrayLike | None = None, *,
-                  method: str = "idw", power: float = 2.0, k: int = 8,
+                  method: str = "idw", power: float = 2.0, k: int = 8, candidates: int | None = None,
                   max_distance: float | None = None) -> FieldWeights:
     """Weights of the ``method`` (``"idw"`` or ``"nearest"``) interpolation from sensors to points.
 
@@ -85,13 +102,15 @@ def field_weights(centres: ArrayLike, positions: ArrayLike, valid: ArrayLike | N
     positions
         ``(S, 2)`` (or ``(S, 3)``, z ignored) sensor positions in the same frame.
     valid
-        ``(S,)`` bool: sensors that count (those with a current value); default all
-        with a finite position.
+        ``(S,)`` bool: sensors that may count; default all with a finite position.
     method
-        ``"idw"``: ``w_i = 1 / d_i**power`` over the ``k`` nearest valid sensors,
+        ``"idw"``: ``w_i = 1 / d_i**power`` over the ``k`` nearest sensors with a value,
         normalised (a point on a sensor takes its value); ``"nearest"``: the nearest.
     power, k
         IDW exponent and sensors per point (``k <= 0``: all).
+    candidates
+        Nearest sensors kept per point (default ``k``, 1 for ``"nearest"``); more
+        than ``k`` lets :meth:`FieldWeights.apply` skip sensors without a value.
     max_distance
         Sensors farther away do not count.
 
@@ -107,12 +126,13 @@ def field_weights(centres: ArrayLike, positions: ArrayLike, valid: ArrayLike | N
     sid = np.flatnonzero(ok)
     p = p[sid]
     s = len(p)
-    kk = 1 if method == "nearest" else (s if k <= 0 else min(int(k), s))
-    kk = min(kk, s)
+    k_use = s if k <= 0 else int(k)
+    want = candidates if candidates is not None else (1 if method == "nearest" else k_use)
+    kk = min(max(int(want), 1), s)
     idx = np.zeros((len(c), kk), dtype=np.int64)
     w = np.zeros((len(c), kk), dtype=np.float64)
     if s == 0 or len(c) == 0:
-        return FieldWeights(idx, w)
+        return FieldWeights(idx, w, k_use, method)
     lim = np.inf if max_distance is None else float(max_distance) ** 2
     step = _step(s)
     for a in range(0, len(c), step):
@@ -126,16 +146,16 @@ def field_weights(centres: ArrayLike, positions: ArrayLike, valid: ArrayLike | N
         else:
             j = np.broadcast_to(np.arange(s), d2.shape)
         d2 = np.take_along_axis(d2, j, axis=1)
+        order = np.argsort(d2, axis=1, kind="stable")  # nearest first
+        j = np.take_along_axis(j, order, axis=1)
+        d2 = np.take_along_axis(d2, order, axis=1)
         reach = np.isfinite(d2) & (d2 <= lim)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ww = np.where(reach, 1.0 if kk == 1 else 1.0 / d2 ** (0.5 * power), 0.0)
-        exact = reach & (d2 == 0.0)
-        hit = exact.any(axis=1)
-        ww[hit] = exact[hit]  # on a sensor: its value (several at one spot: their mean)
-        tot = ww.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore"):
+            ww = np.where(reach, 1.0 / d2 ** (0.5 * power), 0.0)
+        ww[reach & (d2 == 0.0)] = EXACT_WEIGHT
         idx[a: a + len(cc)] = sid[j]
-        w[a: a + len(cc)] = np.divide(ww, tot, out=np.zeros_like(ww), where=tot > 0)
-    return FieldWeights(idx, w)
+        w[a: a + len(cc)] = ww
+    return FieldWeights(idx, w, k_use, method)
 
 
 def _check(positions: ArrayLike, values: ArrayLike) -> NDArray[np.float64]:

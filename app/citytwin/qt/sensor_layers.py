@@ -65,6 +65,7 @@ SURFACE_PREFIX = "sensors:"  # colour-by keys of city layers coloured by sensor 
 SURFACE_INTERVAL = 0.25  # s: buildings coloured by sensors are recomputed at most 4 times a second
 SURFACE_METHODS = {"nearest": "nearest", "idw": "IDW"}
 IDW_POWER, IDW_K = 2.0, 8
+SURFACE_CANDIDATES = 2 * IDW_K  # nearest sensors kept per object, so a silent one needs no new weights
 
 
 def age_text(seconds: float) -> str:
@@ -561,14 +562,19 @@ class QtSensorController(QObject):
             if self._surface_seen.get(id(lay)) == sig:
                 continue
             self._surface_seen[id(lay)] = sig
-            # the weights depend only on where the sensors are and which have a value: kept
-            wkey = (lay.color_by, len(centres), pos.tobytes(), np.isfinite(vals).tobytes())
+            # the weights depend only on where the sensors are (spare candidates cover silent ones): kept
+            wkey = (lay.color_by, len(centres), pos.tobytes())
             cached = self._weights.get(id(lay))
             if cached is None or cached[0] != wkey:
-                cached = (wkey, field_weights(centres, pos, np.isfinite(vals), method=method, power=IDW_POWER,
-                                              k=IDW_K))
+                cached = (wkey, field_weights(centres, pos, method=method, power=IDW_POWER, k=IDW_K,
+                                              candidates=SURFACE_CANDIDATES))
                 self._weights[id(lay)] = cached
             obj_vals = cached[1].apply(vals)
+            # objects whose candidates all lack a value: from the sensors that have one (rare)
+            redo = np.isnan(obj_vals) & np.isfinite(centres).all(axis=1)
+            if redo.any() and np.isfinite(vals).any():
+                obj_vals[redo] = field_weights(centres[redo], pos, np.isfinite(vals), method=method,
+                                               power=IDW_POWER, k=IDW_K).apply(vals)
             label = f"{prop} [{unit}]" if unit else prop
             lay.visual.set_object_values(obj_vals, rng[0], rng[1], f"{label} · {SURFACE_METHODS[method]}",
                                          context_types=context, notify=False)
