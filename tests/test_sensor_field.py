@@ -120,3 +120,20 @@ def test_spare_candidates_skip_sensors_without_a_value() -> None:
     np.testing.assert_allclose(out, idw_values([[1.0, 0.0], [0.0, 0.0]], SENSORS, vals, k=2))
     near = field_weights([[1.0, 0.0]], SENSORS, method="nearest", candidates=3)
     assert near.apply(VALUES)[0] == 1.0 and near.apply(vals)[0] == 3.0
+
+
+@pytest.mark.parametrize("method,k", [("idw", 8), ("nearest", 1), ("idw", 3)])
+def test_grid_search_matches_brute_force(monkeypatch, method, k) -> None:
+    from citytwin.model.sensor_field import field_weights
+
+    rng = np.random.default_rng(11)
+    pts = np.r_[rng.uniform(0, 2000, (3000, 2)), rng.normal(500, 20, (500, 2)), [[np.nan, np.nan]]]
+    sen = np.r_[rng.uniform(-200, 2200, (300, 2)), rng.normal(1500, 5, (20, 2))]  # a dense cluster too
+    vals = rng.uniform(0, 50, len(sen))
+    brute = field_weights(pts, sen, method=method, k=k)
+    monkeypatch.setattr(sensor_field, "GRID_MIN_PAIRS", 0)
+    grid = field_weights(pts, sen, method=method, k=k)
+    # the same neighbours at the same distances (ties may swap indices of equally distant sensors)
+    np.testing.assert_allclose(grid.w, brute.w, rtol=1e-12)
+    np.testing.assert_allclose(grid.apply(vals), brute.apply(vals), rtol=1e-12, equal_nan=True)
+    assert np.isnan(grid.apply(vals)[-1])

@@ -54,6 +54,67 @@ def _d2(c: NDArray[np.float64], p: NDArray[np.float64]) -> NDArray[np.float64]:
 EXACT_WEIGHT = 1e30  # weight of a sensor at distance 0 (its value wins unless it has none)
 
 
+GRID_MIN_PAIRS = 4_000_000  # above this many point-sensor pairs the k nearest are found cell by cell
+GRID_POINTS_PER_CELL = 64
+
+
+def _fill(idx: NDArray[np.int64], w: NDArray[np.float64], a: int, j: NDArray[np.int64],
+          d2: NDArray[np.float64], lim: float, power: float) -> None:
+    """Write candidates ``j`` (nearest first) and their raw weights into rows ``a..`` of ``idx``/``w``."""
+    reach = np.isfinite(d2) & (d2 <= lim)
+    with np.errstate(divide="ignore"):
+        ww = np.where(reach, 1.0 / d2 ** (0.5 * power), 0.0)
+    ww[reach & (d2 == 0.0)] = EXACT_WEIGHT
+    idx[a: a + len(j)] = j
+    w[a: a + len(j)] = ww
+
+
+def _knn_grid(c: NDArray[np.float64], p: NDArray[np.float64], kk: int
+              ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The ``kk`` nearest of sensors ``p`` for every point ``c`` (nearest first), via a grid of points.
+
+    Points are bucketed into square cells of side ``h``; for a cell with centre ``q``
+    and half-diagonal ``r``, every sensor among a member's ``kk`` nearest lies within
+    ``r_k(q) + 2 r`` of ``q`` (``r_k(q)``: distance of ``q``'s ``kk``-th nearest
+    sensor), so a cell compares its points with those candidates only.
+    """
+    n = len(c)
+    j_out = np.zeros((n, kk), dtype=np.int64)
+    d_out = np.full((n, kk), np.inf)
+    fin = np.flatnonzero(np.isfinite(c).all(axis=1))
+    if len(fin) == 0:
+        return j_out, d_out
+    cf = c[fin]
+    lo = cf.min(axis=0)
+    ext = np.maximum(cf.max(axis=0) - lo, 1e-9)
+    cells = max(1, len(cf) // GRID_POINTS_PER_CELL)
+    h = max(float(np.sqrt(ext[0] * ext[1] / cells)), float(ext.max()) / cells, 1e-6)
+    ij = np.floor((cf - lo) / h).astype(np.int64)
+    ny = int(ij[:, 1].max()) + 1
+    key = ij[:, 0] * ny + ij[:, 1]
+    order = np.argsort(key, kind="stable")
+    starts = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    r = h * np.sqrt(0.5)
+    for a, b in zip(starts, ends):
+        rows = order[a:b]
+        cx, cy = ij[rows[0]]
+        q = lo + (np.array([cx, cy]) + 0.5) * h
+        dq = np.hypot(p[:, 0] - q[0], p[:, 1] - q[1])
+        rk = np.partition(dq, kk - 1)[kk - 1]
+        cand = np.flatnonzero(dq <= rk + 2.0 * r + 1e-9)
+        d2 = _d2(cf[rows], p[cand])
+        if len(cand) > kk:
+            jj = np.argpartition(d2, kk - 1, axis=1)[:, :kk]
+            d2 = np.take_along_axis(d2, jj, axis=1)
+        else:
+            jj = np.broadcast_to(np.arange(len(cand)), d2.shape)
+        srt = np.argsort(d2, axis=1, kind="stable")
+        j_out[fin[rows]] = cand[np.take_along_axis(jj, srt, axis=1)]
+        d_out[fin[rows]] = np.take_along_axis(d2, srt, axis=1)
+    return j_out, d_out
+
+
 @dataclass
 class FieldWeights:
     """Candidate sensors and inverse-distance weights of every point, nearest first.
@@ -134,6 +195,10 @@ def field_weights(centres: ArrayLike, positions: ArrayLike, valid: ArrayLike | N
     if s == 0 or len(c) == 0:
         return FieldWeights(idx, w, k_use, method)
     lim = np.inf if max_distance is None else float(max_distance) ** 2
+    if kk < s and len(c) * s > GRID_MIN_PAIRS:
+        j, d2 = _knn_grid(c, p, kk)
+        _fill(idx, w, 0, sid[j], d2, lim, power)
+        return FieldWeights(idx, w, k_use, method)
     step = _step(s)
     for a in range(0, len(c), step):
         cc = c[a: a + step]
@@ -147,14 +212,8 @@ def field_weights(centres: ArrayLike, positions: ArrayLike, valid: ArrayLike | N
             j = np.broadcast_to(np.arange(s), d2.shape)
         d2 = np.take_along_axis(d2, j, axis=1)
         order = np.argsort(d2, axis=1, kind="stable")  # nearest first
-        j = np.take_along_axis(j, order, axis=1)
-        d2 = np.take_along_axis(d2, order, axis=1)
-        reach = np.isfinite(d2) & (d2 <= lim)
-        with np.errstate(divide="ignore"):
-            ww = np.where(reach, 1.0 / d2 ** (0.5 * power), 0.0)
-        ww[reach & (d2 == 0.0)] = EXACT_WEIGHT
-        idx[a: a + len(cc)] = sid[j]
-        w[a: a + len(cc)] = ww
+        _fill(idx, w, a, sid[np.take_along_axis(j, order, axis=1)], np.take_along_axis(d2, order, axis=1),
+              lim, power)
     return FieldWeights(idx, w, k_use, method)
 
 
