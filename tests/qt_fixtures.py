@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,3 +73,24 @@ def load(qtbot, win, *paths: Path, crs: str | None = None, timeout: int = 120_00
     win.open_files([str(p) for p in paths], crs=crs)
     qtbot.waitUntil(lambda: not win.loader.busy, timeout=timeout)
     qtbot.wait(10)
+
+
+def scene_pixel(win, xyz) -> np.ndarray:  # noqa: ANN001
+    """RGB of the window's frame at the projected scene point ``xyz`` (3×3 median, avoids edge pixels)."""
+    img = win.viewport.grab_frame().convertToFormat(win.viewport.grab_frame().Format.Format_RGB888)
+    w, h = img.width(), img.height()
+    arr = np.frombuffer(img.constBits(), dtype=np.uint8).reshape(h, img.bytesPerLine())[:, : 3 * w]
+    arr = arr.reshape(h, w, 3)
+    p = win.viewport.widget_point(xyz)
+    dpr = win.viewport.rwi.devicePixelRatioF()
+    x, y = int(p.x() * dpr), int(p.y() * dpr)
+    patch = arr[max(y - 1, 0): y + 2, max(x - 1, 0): x + 2].reshape(-1, 3).astype(int)
+    return np.median(patch, axis=0)
+
+
+def look_down_at(win, xyz, distance: float = 120.0) -> None:  # noqa: ANN001
+    """Put the camera ``distance`` above ``xyz``, looking straight down, north up, and render."""
+    win.viewport.set_camera_state({"position": [xyz[0], xyz[1] - 1.0, xyz[2] + distance],
+                                   "focal_point": list(map(float, xyz)), "view_up": [0, 1, 0],
+                                   "view_angle": 30.0}, animate=False)
+    win.viewport.render_sync()

@@ -12,7 +12,7 @@ import pytest
 
 import qt_fixtures
 from citytwin.model.sensor_spec import SensorLayerSpec
-from qt_fixtures import ROOT
+from qt_fixtures import ROOT, look_down_at, scene_pixel
 
 make_window = qt_fixtures.make_window  # the fixture
 DEMO_CITY = ROOT / "scenes" / "demo" / "demo_district.city.json"
@@ -28,24 +28,6 @@ def _iso(t: float) -> str:
     return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def pixel(win, xyz: np.ndarray) -> np.ndarray:  # noqa: ANN001
-    """RGB of the frame at the projected scene point ``xyz`` (3×3 median)."""
-    img = win.viewport.grab_frame().convertToFormat(win.viewport.grab_frame().Format.Format_RGB888)
-    w, h = img.width(), img.height()
-    arr = np.frombuffer(img.constBits(), dtype=np.uint8).reshape(h, img.bytesPerLine())[:, : 3 * w]
-    arr = arr.reshape(h, w, 3)
-    p = win.viewport.widget_point(xyz)
-    dpr = win.viewport.rwi.devicePixelRatioF()
-    x, y = int(p.x() * dpr), int(p.y() * dpr)
-    patch = arr[max(y - 1, 0): y + 2, max(x - 1, 0): x + 2].reshape(-1, 3).astype(int)
-    return np.median(patch, axis=0)
-
-
-def look_down_at(win, xyz: np.ndarray, distance: float = 150.0) -> None:  # noqa: ANN001
-    win.viewport.set_camera_state({"position": [xyz[0], xyz[1] - 1.0, xyz[2] + distance],
-                                   "focal_point": list(map(float, xyz)), "view_up": [0, 1, 0],
-                                   "view_angle": 30.0}, animate=False)
-    win.viewport.render_sync()
 
 
 def test_set_object_values_colours_objects_without_rebuild() -> None:
@@ -126,10 +108,10 @@ def test_buildings_coloured_by_idw_follow_the_sensors(qtbot, make_window, tmp_pa
     top = lambda i: np.r_[(boxes[i, 0, :2] + boxes[i, 1, :2]) / 2, boxes[i, 1, 2]] - origin  # noqa: E731
 
     def probe() -> tuple[np.ndarray, np.ndarray]:
-        look_down_at(win, top(ia))
-        pa = pixel(win, top(ia))
-        look_down_at(win, top(ib))
-        pb = pixel(win, top(ib))
+        look_down_at(win, top(ia), 150.0)
+        pa = scene_pixel(win, top(ia))
+        look_down_at(win, top(ib), 150.0)
+        pb = scene_pixel(win, top(ib))
         return pa, pb
 
     pa, pb = probe()

@@ -15,7 +15,7 @@ import pytest
 
 import qt_fixtures
 from citytwin.model.sensor_spec import SensorLayerSpec, Threshold
-from qt_fixtures import ROOT
+from qt_fixtures import ROOT, look_down_at, scene_pixel
 
 make_window = qt_fixtures.make_window  # the fixture
 DEMO_SCENE = ROOT / "scenes" / "demo.toml"
@@ -29,24 +29,6 @@ def wait_for(qtbot, cond, timeout: float = 30.0) -> None:  # noqa: ANN001
     qtbot.waitUntil(cond, timeout=int(timeout * 1000))
 
 
-def pixel(win, xyz: np.ndarray) -> np.ndarray:  # noqa: ANN001
-    """RGB of the frame at the projected scene point ``xyz`` (3×3 median, avoids edge pixels)."""
-    img = win.viewport.grab_frame().convertToFormat(win.viewport.grab_frame().Format.Format_RGB888)
-    w, h = img.width(), img.height()
-    arr = np.frombuffer(img.constBits(), dtype=np.uint8).reshape(h, img.bytesPerLine())[:, : 3 * w]
-    arr = arr.reshape(h, w, 3)
-    p = win.viewport.widget_point(xyz)
-    dpr = win.viewport.rwi.devicePixelRatioF()
-    x, y = int(p.x() * dpr), int(p.y() * dpr)
-    patch = arr[max(y - 1, 0): y + 2, max(x - 1, 0): x + 2].reshape(-1, 3).astype(int)
-    return np.median(patch, axis=0)
-
-
-def look_down_at(win, xyz: np.ndarray, distance: float = 120.0) -> None:  # noqa: ANN001
-    win.viewport.set_camera_state({"position": [xyz[0], xyz[1] - 1.0, xyz[2] + distance],
-                                   "focal_point": list(map(float, xyz)), "view_up": [0, 1, 0],
-                                   "view_angle": 30.0}, animate=False)
-    win.viewport.render_sync()
 
 
 @pytest.fixture
@@ -99,9 +81,9 @@ def test_broker_readings_colour_glyphs_alert_and_scrub_back(qtbot, make_window, 
         xyz = entry.visual.position(0)
         assert entry.layer.placed[0] and abs(xyz[2]) < 400  # stands on the district, not at z = 0
         look_down_at(win, xyz)
-        low = pixel(win, xyz)
+        low = scene_pixel(win, xyz)
         entry.visual.set_visible(False)
-        background = pixel(win, xyz)
+        background = scene_pixel(win, xyz)
         entry.visual.set_visible(True)
         assert np.abs(low - background).sum() > 30, "the glyph is drawn at the sensor's projected position"
 
@@ -109,7 +91,7 @@ def test_broker_readings_colour_glyphs_alert_and_scrub_back(qtbot, make_window, 
         wait_for(qtbot, lambda: entry.visual.values[0] == 55.0)
         wait_for(qtbot, lambda: win.sensors.alerts_dock.total >= 1)
         win.viewport.render_sync()
-        high = pixel(win, xyz)
+        high = scene_pixel(win, xyz)
         assert np.abs(high - low).sum() > 60, (low, high)
         rows = win.sensors.alerts_dock.rows()
         assert any(r[2] == sid and r[3] == "no2" and r[4].startswith("55") and r[6] == "above" for r in rows)
@@ -120,7 +102,7 @@ def test_broker_readings_colour_glyphs_alert_and_scrub_back(qtbot, make_window, 
         assert not win.sensors.clock.live
         qtbot.wait(150)
         win.viewport.render_sync()
-        again = pixel(win, xyz)
+        again = scene_pixel(win, xyz)
         assert np.abs(again - low).sum() < 40, (low, again)
         assert entry.visual.values[0] == 5.0
         # back to live: the latest colour
@@ -128,7 +110,7 @@ def test_broker_readings_colour_glyphs_alert_and_scrub_back(qtbot, make_window, 
         assert win.sensors.clock.live
         qtbot.wait(150)
         win.viewport.render_sync()
-        assert np.abs(pixel(win, xyz) - high).sum() < 40
+        assert np.abs(scene_pixel(win, xyz) - high).sum() < 40
 
         # clicking the sensor shows its datastream and history chart in the Attributes dock
         win.sensors.show_sensor(entry, 0)
@@ -163,9 +145,9 @@ def test_demo_scene_replays_sensors(qtbot, make_window) -> None:
     i = int(entry.visual.shown[0])
     xyz = entry.visual.position(i)
     look_down_at(win, xyz, 150.0)
-    seen = pixel(win, xyz)
+    seen = scene_pixel(win, xyz)
     entry.visual.set_visible(False)
-    hidden = pixel(win, xyz)
+    hidden = scene_pixel(win, xyz)
     entry.visual.set_visible(True)
     assert np.abs(seen - hidden).sum() > 30
     # hovering the glyph names the sensor in the status bar; clicking it fills the Attributes dock
