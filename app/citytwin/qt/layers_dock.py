@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..model.events import EventBus, LayerChanged
+from .checklist import fill_check_list
 from .layers import Layer
 
 SEMANTIC = "semantic"
@@ -100,20 +101,16 @@ class QtLayersDock(QDockWidget):
         """Rebuild the list from the layers (after add, remove or reorder)."""
         self._filling = True
         try:
-            cur = self.list.currentRow() if current is None else current
-            self.list.clear()
-            for layer in self.layers():
-                it = QListWidgetItem(_swatch(layer.kind), layer.name)
-                it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                it.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
-                m = layer.model
-                it.setToolTip(
-                    f"{layer.path}\n{m.format} {m.version} · {m.n_objects:,} objects · {m.n_triangles:,} triangles"
-                )
-                self.list.addItem(it)
-            n = self.list.count()
-            if n:
-                self.list.setCurrentRow(min(max(cur, 0), n - 1))
+            fill_check_list(
+                self.list,
+                (
+                    (_swatch(layer.kind), layer.name, layer.visible,
+                     f"{layer.path}\n{layer.model.format} {layer.model.version} · "
+                     f"{layer.model.n_objects:,} objects · {layer.model.n_triangles:,} triangles")
+                    for layer in self.layers()
+                ),
+                current,
+            )
         finally:
             self._filling = False
         self._current_changed(self.list.currentRow())

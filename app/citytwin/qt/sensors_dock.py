@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .checklist import fill_check_list
+
 
 def _sensor_icon() -> QIcon:
     pm = QPixmap(14, 14)
@@ -84,16 +86,11 @@ class QtSensorsDock(QDockWidget):
         """Rebuild the list from the entries (after add or remove)."""
         self._filling = True
         try:
-            cur = self.list.currentRow() if current is None else current
-            self.list.clear()
-            for e in self.entries():
-                it = QListWidgetItem(_sensor_icon(), e.name)
-                it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                it.setCheckState(Qt.CheckState.Checked if e.visible else Qt.CheckState.Unchecked)
-                it.setToolTip(f"{e.spec.kind}: {e.spec.source}")
-                self.list.addItem(it)
-            if self.list.count():
-                self.list.setCurrentRow(min(max(cur, 0), self.list.count() - 1))
+            fill_check_list(
+                self.list,
+                ((_sensor_icon(), e.name, e.visible, f"{e.spec.kind}: {e.spec.source}") for e in self.entries()),
+                current,
+            )
         finally:
             self._filling = False
         self._current_changed(self.list.currentRow())
