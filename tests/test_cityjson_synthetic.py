@@ -311,7 +311,7 @@ def test_seq_streams_features_with_own_vertices(tmp_path):
             {"type": "MultiSurface", "lod": "1", "boundaries": [[[0, 1, 8]]]}]}}, CUBE_V[:3]),
     ]
     m = read_cityjsonseq(_seq(tmp_path, lines))
-    assert m.format == "cityjsonseq"
+    assert m.format == "CityJSONSeq"
     assert sorted(m.objects.ids) == ["b", "p"]
     assert m.objects.parent(m.objects.index["p"]) == m.objects.index["b"]
     assert m.report.counts["json-error"] == 1

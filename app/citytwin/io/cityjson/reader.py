@@ -83,7 +83,7 @@ def read_cityjson(
     report = LoadReport(path=str(p))
     header = read_header(doc, report)
     builder = CityModelBuilder(
-        str(p), "cityjson", header.version, resolve_crs(p, header.reference_system, crs, report), report
+        str(p), "CityJSON", header.version, resolve_crs(p, header.reference_system, crs, report), report
     )
     loader = CityJSONLoader(builder, header, p.parent)
     loader.set_templates(doc.get("geometry-templates"))

@@ -149,7 +149,7 @@ def read_cityjsonseq(
         lineno, header_line, doc = _header(p, f)
         header = read_header(doc, report)
         builder = CityModelBuilder(
-            str(p), "cityjsonseq", header.version,
+            str(p), "CityJSONSeq", header.version,
             resolve_crs(p, header.reference_system, crs, report), report,
         )
         loader = CityJSONLoader(builder, header, p.parent)
