@@ -79,12 +79,9 @@ case "$cmd" in
     setup_apt; setup_venv ;;
   run)
     setup_apt; setup_venv; ensure_demo
-    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-      exec "$VENV/bin/citytwin" "$@"
-    else
-      say "no display: showing what the demo scene holds (citytwin info); the viewer needs a desktop"
-      exec "$VENV/bin/citytwin" "$@"
-    fi ;;
+    # citytwin opens the viewer when there is a display, and prints `citytwin info` on the demo otherwise
+    [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || say "no display: showing what the demo scene holds (citytwin info)"
+    exec "$VENV/bin/citytwin" "$@" ;;
   test)
     setup_apt; setup_venv
     say "ruff"

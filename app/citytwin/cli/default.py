@@ -28,9 +28,9 @@ def run_default(args: argparse.Namespace) -> int:
         view = None  # type: ignore[assignment]
     if view is not None and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return int(view.open_viewer([str(scene)], crs=None) or 0)
-    from ..model.scenefile import read_scene_file
+    from ..model.scenefile import read_scene
     from . import info
 
-    sf = read_scene_file(scene)
+    sf = read_scene(scene)
     ns = argparse.Namespace(files=[str(d.path) for d in sf.datasets], json=False, crs=None)
     return info.run(ns)

@@ -52,7 +52,7 @@ from ..core.errors import ReaderError
 
 SCENE_VERSION = 1
 
-__all__ = ["SCENE_VERSION", "Camera", "Dataset", "SceneFile", "View", "read_scene", "read_scene_file", "write_scene"]
+__all__ = ["SCENE_VERSION", "Camera", "Dataset", "SceneFile", "View", "read_scene", "write_scene"]
 
 
 @dataclass
@@ -283,4 +283,3 @@ def write_scene(scene: SceneFile, path: str | Path) -> Path:
     return p
 
 
-read_scene_file = read_scene  # alias used by the CLI
