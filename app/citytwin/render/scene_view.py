@@ -23,13 +23,13 @@ import numpy as np
 import vtkmodules.vtkRenderingFreeType  # noqa: F401  (text actors)
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (the OpenGL render window factories)
 from numpy.typing import NDArray
-from vtkmodules.util.numpy_support import vtk_to_numpy
-from vtkmodules.vtkRenderingCore import vtkLight, vtkRenderer, vtkRenderWindow, vtkWindowToImageFilter
+from vtkmodules.vtkRenderingCore import vtkLight, vtkRenderer, vtkRenderWindow
 
 from ..model.city import CityModel
 from ..model.scenefile import Camera as SceneCamera
 from ..model.scenefile import View
 from .overlays import Legend, MapOverlays
+from .viewtools import window_image
 from .visual import Callbacks, PickResult, VtkCityVisual, display_ray
 
 log = logging.getLogger(__name__)
@@ -498,16 +498,7 @@ class SceneView:
     def screenshot(self, path: str | Path | None = None) -> NDArray[np.uint8]:
         """Render and return the image ``(h, w, 3)`` (row 0 at the top); also write a PNG when ``path`` is given."""
         self.render()
-        grab = vtkWindowToImageFilter()
-        grab.SetInput(self.render_window)
-        grab.SetInputBufferTypeToRGB()
-        grab.ReadFrontBufferOff()
-        grab.ShouldRerenderOff()
-        grab.Update()
-        out = grab.GetOutput()
-        w, h, _ = out.GetDimensions()
-        arr = vtk_to_numpy(out.GetPointData().GetScalars()).reshape(h, w, -1)[::-1, :, :3]
-        img = np.ascontiguousarray(arr, dtype=np.uint8)
+        img = window_image(self.render_window, rerender=False)
         if path is not None:
             from PIL import Image
 

@@ -176,15 +176,16 @@ def interpolate_camera(a: dict[str, Any], b: dict[str, Any], t: float) -> dict[s
     return out
 
 
-def window_image(render_window: Any, scale: int = 1) -> NDArray[np.uint8]:
-    """The last rendered frame as an ``(H, W, 3)`` uint8 array (top row first); with
-    ``scale > 1`` the scene is re-rendered in tiles at ``scale`` times the window size."""
+def window_image(render_window: Any, scale: int = 1, rerender: bool = True) -> NDArray[np.uint8]:
+    """The frame as an ``(H, W, 3)`` uint8 array (top row first); with ``scale > 1`` the
+    scene is re-rendered in tiles at ``scale`` times the window size. ``rerender=False``
+    reads the frame just rendered as it is."""
     w2i = vtkWindowToImageFilter()
     w2i.SetInput(render_window)
     w2i.SetScale(int(scale), int(scale))
     w2i.SetInputBufferTypeToRGB()
     w2i.ReadFrontBufferOff()
-    w2i.ShouldRerenderOn()
+    w2i.SetShouldRerender(bool(rerender or scale > 1))
     w2i.Update()
     img = w2i.GetOutput()
     nx, ny, _ = img.GetDimensions()
