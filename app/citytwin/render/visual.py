@@ -105,6 +105,7 @@ class VtkCityVisual:
         self._base: NDArray[np.uint8] | None = None
         self._locator: vtkStaticCellLocator | None = None
         self._visible = True
+        self._vertex_field: tuple[NDArray[np.uint8], NDArray[np.bool_]] | None = None
         self.mapper = vtkPolyDataMapper()
         self.mapper.SetScalarModeToUsePointFieldData()
         self.mapper.SetColorModeToDirectScalars()
@@ -132,6 +133,7 @@ class VtkCityVisual:
         self.cell_semantic: NDArray[np.uint8] = np.asarray(pd.cell_data["semantic"])
         self.cell_flat = np.asarray(pd.cell_data["flat"]).astype(bool)
         self._point_cell: NDArray[np.int64] = pd._citytwin_point_cell
+        self._cell_triangle: NDArray[np.int32] = np.asarray(pd.cell_data["triangle"])
         self._rgb = np.zeros((pd.n_cells, 3), dtype=np.uint8)  # per cell (what the styling gives)
         self._point_rgb = np.zeros((pd.n_points, 3), dtype=np.uint8)  # what is drawn
         self._rgb_vtk = numpy_to_vtk(self._point_rgb, deep=False)
@@ -216,6 +218,41 @@ class VtkCityVisual:
             self.changed.emit("color_by")
         return self.styling
 
+    def set_vertex_values(self, values: NDArray[np.floating] | None, vmin: float = 0.0, vmax: float = 1.0,
+                          objects: NDArray[np.bool_] | None = None, notify: bool = True) -> None:
+        """Colour the surfaces of some objects by a value per model vertex (e.g. a sensor field on terrain).
+
+        Colours are interpolated across each triangle (per-point colours), so a field
+        sampled at the vertices of a TIN shows as a smooth gradient. The other objects
+        keep the styling of :meth:`set_color_mode` / :meth:`set_object_values`; the
+        highlight still wins. ``None`` removes the field. No geometry is rebuilt.
+
+        Parameters
+        ----------
+        values
+            ``(n_vertices,)`` one value per vertex of ``model.vertices`` (NaN: neutral grey).
+        vmin, vmax
+            Value range of the viridis map (outside: clamped).
+        objects
+            ``(n_objects,)`` bool, the objects coloured by the field (default: all).
+        """
+        if values is None:
+            self._vertex_field = None
+        else:
+            v = np.asarray(values, dtype=np.float64).reshape(-1)
+            if len(v) != len(self.model.vertices):
+                raise ValueError(f"{len(v)} values for {len(self.model.vertices)} vertices")
+            span = float(vmax) - float(vmin)
+            rgb = colormap(np.where(np.isfinite(v), (v - float(vmin)) / (span if span > 0 else 1.0), np.nan))
+            sel = (np.ones(self.model.n_objects, dtype=bool) if objects is None
+                   else np.asarray(objects, dtype=bool).reshape(-1))
+            if len(sel) != self.model.n_objects:
+                raise ValueError(f"{len(sel)} object flags for {self.model.n_objects} objects")
+            self._vertex_field = (np.ascontiguousarray(rgb[:, :3], dtype=np.uint8), sel)
+        self._write_colors(restyle=False)
+        if notify:
+            self.changed.emit("color_by")
+
     @property
     def color_mode(self) -> str:
         return self.styling.mode
@@ -232,6 +269,17 @@ class VtkCityVisual:
             mask = sel[self.cell_object]  # O(cells), no sort
             self._rgb[mask] = highlight_colors(self._base[mask], np.ones(int(mask.sum()), bool), HIGHLIGHT_RGB)
         np.take(self._rgb, self._point_cell, axis=0, out=self._point_rgb)
+        if self._vertex_field is not None:
+            field_rgb, sel = self._vertex_field
+            cell_sel = sel[self.cell_object]
+            if len(self._highlight):
+                hl = np.zeros(self.model.n_objects, dtype=bool)
+                hl[self._highlight] = True
+                cell_sel &= ~hl[self.cell_object]
+            pts = np.flatnonzero(cell_sel[self._point_cell])
+            vertex = np.asarray(self.polydata.point_data["vertex"])
+            self._point_rgb[pts] = field_rgb[vertex[pts]]
+            self._rgb[cell_sel] = field_rgb[self.model.triangles[self._cell_triangle[cell_sel], 0]]
         self._rgb_vtk.Modified()
 
     def highlight(self, objects: Iterable[int] | None, descendants: bool = True) -> None:

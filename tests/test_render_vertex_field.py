@@ -1,0 +1,51 @@
+"""A value per vertex colours chosen objects (terrain under a sensor field) smoothly; the rest keep their styling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pyvista")
+
+from citytwin.model.style import colormap  # noqa: E402
+from citytwin.render import SceneView, offscreen_available  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "scenes" / "demo" / "demo_district.city.json"
+
+_OK, _WHY = offscreen_available()
+pytestmark = [pytest.mark.gui, pytest.mark.skipif(not _OK, reason=f"no off-screen OpenGL here: {_WHY}")]
+
+
+@pytest.fixture(scope="module")
+def demo():
+    cj = pytest.importorskip("citytwin.io.cityjson")
+    return cj.read_cityjson(DEMO)
+
+
+def test_vertex_field_colours_terrain_only_and_clears(demo) -> None:
+    with SceneView(size=(320, 200), overlays=False) as sv:
+        vis = sv.add_model(demo)
+        before = vis._point_rgb.copy()
+        terrain = np.array([t == "TINRelief" for t in demo.objects.types])
+        assert terrain.any()
+        x = demo.vertices[:, 0].astype(np.float64)
+        vis.set_vertex_values(x, float(x.min()), float(x.max()), objects=terrain)
+        pts_obj = vis.cell_object[vis._point_cell]
+        on = terrain[pts_obj]
+        vertex = np.asarray(vis.polydata.point_data["vertex"])
+        want = colormap((x[vertex[on]] - x.min()) / (x.max() - x.min()))
+        assert np.array_equal(vis._point_rgb[on], want)
+        assert np.array_equal(vis._point_rgb[~on], before[~on])
+        assert len(np.unique(vis._point_rgb[on], axis=0)) > 50  # a gradient, not one colour
+        # the highlight wins over the field, and clearing the field restores the styling
+        t_obj = int(np.flatnonzero(terrain)[0])
+        vis.highlight([t_obj])
+        assert not np.array_equal(vis._point_rgb[on], want)
+        vis.highlight(None)
+        vis.set_vertex_values(None)
+        assert np.array_equal(vis._point_rgb, before)
+        with pytest.raises(ValueError):
+            vis.set_vertex_values(np.zeros(3))
