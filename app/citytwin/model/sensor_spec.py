@@ -5,6 +5,7 @@ Pure data with to/from dict; :mod:`citytwin.model.sensors` re-exports both.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -28,6 +29,51 @@ class Threshold:
 
         return cls(observed_property=str(d.get("observed_property", d.get("property", ""))),
                    above=num(d.get("above")), below=num(d.get("below")), label=str(d.get("label", "")))
+
+
+@dataclass
+class IdwSettings:
+    """How surfaces coloured by a sensor layer interpolate its values (scene-file table ``idw``).
+
+    ``power``: IDW distance exponent (> 0); ``k``: sensors used per point (``0``: all);
+    ``max_distance``: metres beyond which a sensor does not count (``None``: no limit;
+    applies to the nearest-sensor method too).
+    """
+
+    power: float = 2.0
+    k: int = 8
+    max_distance: float | None = None
+
+    def __post_init__(self) -> None:
+        self.power = float(self.power)
+        if isinstance(self.k, bool) or float(self.k) != int(self.k):
+            raise ValueError(f"idw k must be a whole number, not {self.k!r}")
+        self.k = max(int(self.k), 0)
+        if not (math.isfinite(self.power) and self.power > 0):
+            raise ValueError(f"idw power must be a positive number, not {self.power!r}")
+        if self.max_distance is not None:
+            md = float(self.max_distance)
+            if math.isnan(md) or md < 0:
+                raise ValueError(f"idw max_distance must be a distance in metres, not {self.max_distance!r}")
+            self.max_distance = md if 0 < md < math.inf else None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"power": self.power, "k": self.k}
+        if self.max_distance is not None:
+            d["max_distance"] = self.max_distance
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> IdwSettings:
+        """From a scene-file table (missing keys: defaults); wrong types raise ValueError."""
+        if d is None:
+            return cls()
+        if not isinstance(d, dict):
+            raise ValueError(f"idw must be a table, not {type(d).__name__}")
+        try:
+            return cls(power=d.get("power", 2.0), k=d.get("k", 8), max_distance=d.get("max_distance"))
+        except (TypeError, OverflowError) as exc:
+            raise ValueError(f"bad idw settings: {exc}") from None
 
 
 def default_styling() -> dict[str, Any]:
@@ -69,6 +115,8 @@ class SensorLayerSpec:
         Seconds without a reading after which a datastream shows as stale.
     max_datastreams
         Bound on datastreams a feed may create (memory: × ``history`` × 16 bytes).
+    idw
+        Interpolation of surfaces coloured by this layer (:class:`IdwSettings`).
     """
 
     source: str
@@ -85,6 +133,7 @@ class SensorLayerSpec:
     stale_after: float = 900.0
     max_datastreams: int = 20_000
     visible: bool = True
+    idw: IdwSettings = field(default_factory=IdwSettings)
 
     @property
     def kind(self) -> str:
@@ -118,6 +167,8 @@ class SensorLayerSpec:
         d["stale_after"] = self.stale_after
         d["max_datastreams"] = self.max_datastreams
         d["visible"] = self.visible
+        if self.idw != IdwSettings():  # the defaults are left out (scene files stay as they were)
+            d["idw"] = self.idw.to_dict()
         return d
 
     @classmethod
@@ -137,6 +188,6 @@ class SensorLayerSpec:
                 thresholds=[Threshold.from_dict(t) for t in d.get("thresholds") or []],
                 history=int(d.get("history", 256)), stale_after=float(d.get("stale_after", 900.0)),
                 max_datastreams=int(d.get("max_datastreams", 20_000)),
-                visible=bool(d.get("visible", True)))
+                visible=bool(d.get("visible", True)), idw=IdwSettings.from_dict(d.get("idw")))
         except (TypeError, AttributeError) as exc:
             raise ValueError(f"bad sensor layer declaration: {exc}") from None
