@@ -117,6 +117,10 @@ class SensorLayerSpec:
         Bound on datastreams a feed may create (memory: × ``history`` × 16 bytes).
     idw
         Interpolation of surfaces coloured by this layer (:class:`IdwSettings`).
+    ingest
+        Where an MQTT feed is received and parsed: ``"process"`` (the default: a child
+        process, so that a flood of messages does not hold the viewer's GIL) or
+        ``"thread"`` (paho's network thread inside the viewer's process).
     """
 
     source: str
@@ -134,6 +138,7 @@ class SensorLayerSpec:
     max_datastreams: int = 20_000
     visible: bool = True
     idw: IdwSettings = field(default_factory=IdwSettings)
+    ingest: str = "process"
 
     @property
     def kind(self) -> str:
@@ -169,6 +174,8 @@ class SensorLayerSpec:
         d["visible"] = self.visible
         if self.idw != IdwSettings():  # the defaults are left out (scene files stay as they were)
             d["idw"] = self.idw.to_dict()
+        if self.ingest != "process":  # the default is left out too
+            d["ingest"] = self.ingest
         return d
 
     @classmethod
@@ -188,6 +195,17 @@ class SensorLayerSpec:
                 thresholds=[Threshold.from_dict(t) for t in d.get("thresholds") or []],
                 history=int(d.get("history", 256)), stale_after=float(d.get("stale_after", 900.0)),
                 max_datastreams=int(d.get("max_datastreams", 20_000)),
-                visible=bool(d.get("visible", True)), idw=IdwSettings.from_dict(d.get("idw")))
+                visible=bool(d.get("visible", True)), idw=IdwSettings.from_dict(d.get("idw")),
+                ingest=ingest_mode(d.get("ingest", "process")))
         except (TypeError, AttributeError) as exc:
             raise ValueError(f"bad sensor layer declaration: {exc}") from None
+
+
+INGEST_MODES = ("process", "thread")
+
+
+def ingest_mode(x: Any) -> str:
+    """``"process"`` or ``"thread"`` (how an MQTT layer ingests); anything else raises ValueError."""
+    if x not in INGEST_MODES:
+        raise ValueError(f"sensor layer 'ingest' must be one of {', '.join(INGEST_MODES)}, not {x!r}")
+    return str(x)
