@@ -75,11 +75,27 @@ def flat_triangles(model: CityModel, tri_index: NDArray[np.integer], cos_max: fl
     """Per triangle of ``tri_index``: does it face (almost) straight up or down?"""
     v = model.vertices
     t = model.triangles[tri_index]
-    a, b, c = v[t[:, 0]], v[t[:, 1]], v[t[:, 2]]
-    n = np.cross(b - a, c - a)
-    norm = np.linalg.norm(n, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.abs(n[:, 2]) >= cos_max * norm
+    # the cross product written out in place (float32): half the time of np.cross + norm
+    # on millions of triangles, and no square root (compare squares)
+    a = v[t[:, 0]]
+    u = v[t[:, 1]]
+    u -= a
+    w = v[t[:, 2]]
+    w -= a
+    ux, uy, uz = u[:, 0], u[:, 1], u[:, 2]
+    wx, wy, wz = w[:, 0], w[:, 1], w[:, 2]
+    nx = uy * wz
+    nx -= uz * wy
+    ny = uz * wx
+    ny -= ux * wz
+    nz = ux * wy
+    nz -= uy * wx
+    nz *= nz
+    n2 = nx * nx
+    n2 += ny * ny
+    n2 += nz
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.asarray(nz >= np.float32(cos_max * cos_max) * n2)
 
 
 def split_vertices(

@@ -322,12 +322,12 @@ class VtkCityVisual:
     def bounds(self) -> NDArray[np.float64]:
         """``(xmin, xmax, ymin, ymax, zmin, zmax)`` in scene coordinates."""
         if self._bounds is None:
-            # from the vertices the cells use: files carry vertices no drawn triangle needs
-            # (other LoDs, terrain intersection curves) that would spoil camera framing
-            tri = self.model.triangles[np.asarray(self.polydata.cell_data["triangle"])]
-            if len(tri):
-                used = self.model.vertices[tri.reshape(-1)]
-                lo, hi = used.min(axis=0).astype(np.float64), used.max(axis=0).astype(np.float64)
+            # from the points the cells use (after the split, exactly the vertices of the
+            # drawn triangles): files carry vertices no drawn triangle needs (other LoDs,
+            # terrain intersection curves) that would spoil camera framing
+            pts = np.asarray(self.polydata.points)
+            if len(pts):
+                lo, hi = pts.min(axis=0).astype(np.float64), pts.max(axis=0).astype(np.float64)
                 self._bounds = np.array([lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]])
             else:
                 self._bounds = np.zeros(6)
@@ -336,12 +336,14 @@ class VtkCityVisual:
         return b + np.repeat(pos, 2)
 
     def sample_points(self, max_points: int = 20_000) -> NDArray[np.float64]:
-        """Up to ``max_points`` of the drawn vertices in scene coordinates (for camera framing)."""
-        tri = self.model.triangles[np.asarray(self.polydata.cell_data["triangle"])]
-        idx = np.unique(tri.reshape(-1))
-        if len(idx) > max_points:
-            idx = idx[:: int(np.ceil(len(idx) / max_points))]
-        return self.model.vertices[idx].astype(np.float64) + np.array(self.actor.GetPosition())
+        """Up to ``max_points`` of the drawn vertices in scene coordinates (for camera framing).
+
+        A stride over the drawn points (no sort: framing needs coverage, not uniqueness).
+        """
+        pts = np.asarray(self.polydata.points)
+        if len(pts) > max_points:
+            pts = pts[:: int(np.ceil(len(pts) / max_points))]
+        return pts.astype(np.float64) + np.array(self.actor.GetPosition())
 
     # ------------------------------------------------------------ picking
     def _get_locator(self) -> vtkStaticCellLocator:
