@@ -137,3 +137,56 @@ def test_grid_search_matches_brute_force(monkeypatch, method, k) -> None:
     np.testing.assert_allclose(grid.w, brute.w, rtol=1e-12)
     np.testing.assert_allclose(grid.apply(vals), brute.apply(vals), rtol=1e-12, equal_nan=True)
     assert np.isnan(grid.apply(vals)[-1])
+
+
+def test_radius_with_spare_candidates_and_refillable_rows() -> None:
+    from citytwin.model.sensor_field import field_weights
+
+    sen = np.array([[0.0, 0.0], [10.0, 0.0], [20.0, 0.0], [100.0, 0.0]])
+    pts = np.array([[1.0, 0.0], [60.0, 0.0], [500.0, 0.0]])
+    # radius 25 m, two candidates: (1, 0) reaches s0, s1 (and s2, which is no candidate)
+    fw = field_weights(pts, sen, method="idw", k=2, candidates=2, max_distance=25.0)
+    assert not fw.complete
+    assert fw.refillable().tolist() == [True, False, False]  # (60, 0) and (500, 0): nothing in reach
+    vals = np.array([2.0, 4.0, 6.0, 8.0])
+    out = fw.apply(vals)
+    w = np.array([1 / 1, 1 / 81])
+    assert out[0] == pytest.approx((w * [2.0, 4.0]).sum() / w.sum()) and np.isnan(out[1:]).all()
+    np.testing.assert_allclose(out, idw_values(pts, sen, vals, k=2, max_distance=25.0), equal_nan=True)
+    # both candidates silent: apply gives NaN, and the row is one that weights over the rest can fill
+    silent = np.array([np.nan, np.nan, 6.0, 8.0])
+    assert np.isnan(fw.apply(silent)[0]) and fw.refillable()[0]
+    assert idw_values(pts[:1], sen, silent, k=2, max_distance=25.0)[0] == 6.0
+    # the nearest method honours the radius too; all sensors as candidates: nothing to refill
+    near = field_weights(pts, sen, method="nearest", candidates=8, max_distance=25.0)
+    assert near.complete and not near.refillable().any()
+    assert near.apply(vals)[0] == 2.0 and np.isnan(near.apply(vals)[1:]).all()
+    # a larger radius reaches (60, 0)'s sensors: s2 at 40 m, s3 at 40 m -> their mean
+    assert idw_values(pts[1:2], sen, vals, k=2, max_distance=45.0)[0] == pytest.approx(7.0)
+
+
+def test_object_vertices_of_chosen_objects() -> None:
+    from citytwin.model.sensor_field import object_vertices
+
+    tri = np.array([[0, 1, 2], [2, 1, 3], [4, 5, 6], [6, 7, 4], [8, 9, 10]])
+    obj = np.array([0, 0, 1, 1, -1])
+    assert object_vertices(tri, obj, [True, False]).tolist() == [0, 1, 2, 3]
+    assert object_vertices(tri, obj, [False, True]).tolist() == [4, 5, 6, 7]
+    assert object_vertices(tri, obj, [True, True]).tolist() == list(range(8))  # the unowned triangle never
+    assert object_vertices(tri, obj, [False, False]).size == 0
+    assert object_vertices(np.zeros((0, 3), int), np.zeros(0, int), [True]).size == 0
+
+
+def test_idw_settings_round_trip_and_old_layers() -> None:
+    from citytwin.model.sensor_spec import IdwSettings, SensorLayerSpec
+
+    old = SensorLayerSpec.from_dict({"source": "obs.csv"})  # written before the idw table existed
+    assert old.idw == IdwSettings() and "idw" not in old.to_dict()
+    spec = SensorLayerSpec(source="obs.csv", idw=IdwSettings(power=3.0, k=4, max_distance=250.0))
+    d = spec.to_dict()
+    assert d["idw"] == {"power": 3.0, "k": 4, "max_distance": 250.0}
+    assert SensorLayerSpec.from_dict(d) == spec
+    assert IdwSettings(max_distance=0).max_distance is None  # 0: no limit
+    for bad in ({"power": 0}, {"power": "x"}, {"k": 1.5}, {"max_distance": -1}, {"power": None}, "lots"):
+        with pytest.raises(ValueError):
+            SensorLayerSpec.from_dict({"source": "obs.csv", "idw": bad})

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["EXACT_WEIGHT", "MAX_CHUNK_ELEMENTS", "FieldWeights", "field_weights", "idw_values", "nearest_values", "object_centres"]
+__all__ = ["EXACT_WEIGHT", "MAX_CHUNK_ELEMENTS", "FieldWeights", "field_weights", "idw_values", "nearest_values",
+           "object_centres", "object_vertices"]
 
 MAX_CHUNK_ELEMENTS = 2_000_000  # ~16 MB per float64 distance matrix
 
@@ -33,6 +34,33 @@ def object_centres(bboxes: ArrayLike, origin: ArrayLike) -> NDArray[np.float64]:
     b = np.asarray(bboxes, dtype=np.float64)
     o = np.asarray(origin, dtype=np.float64).reshape(-1)[:2]
     return (b[:, 0, :2] + b[:, 1, :2]) * 0.5 - o
+
+
+def object_vertices(triangles: ArrayLike, tri_object: ArrayLike, objects: ArrayLike) -> NDArray[np.int64]:
+    """Sorted indices of the vertices used by the triangles of the chosen objects.
+
+    Parameters
+    ----------
+    triangles
+        ``(T, 3)`` vertex indices.
+    tri_object
+        ``(T,)`` object index of every triangle (``< 0``: none).
+    objects
+        ``(n_objects,)`` bool, the objects whose vertices are wanted.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(M,)`` int64, unique vertex indices.
+    """
+    tri = np.asarray(triangles).reshape(-1, 3)
+    obj = np.asarray(tri_object).reshape(-1)
+    sel = np.asarray(objects, dtype=bool).reshape(-1)
+    if len(tri) == 0 or len(sel) == 0:
+        return np.zeros(0, dtype=np.int64)
+    keep = (obj >= 0) & (obj < len(sel))
+    keep[keep] = sel[obj[keep]]
+    return np.unique(tri[keep].astype(np.int64))
 
 
 def _points(positions: ArrayLike) -> NDArray[np.float64]:
@@ -129,6 +157,18 @@ class FieldWeights:
     w: NDArray[np.float64]  # (N, c) raw weights 1/d**power (EXACT_WEIGHT at d = 0; 0: out of reach)
     k: int = 8  # candidates used per point
     method: str = "idw"
+    complete: bool = False  # every usable sensor is a candidate of every point
+
+    def refillable(self) -> NDArray[np.bool_]:
+        """Points for which sensors beyond the candidates could still count: all their
+        candidates are within reach and some sensors are not candidates. Where
+        :meth:`apply` gives NaN for such a point (all candidates silent), weights over
+        the sensors that have a value (a new :func:`field_weights`) may give one; for the
+        other points they cannot."""
+        n, c = self.idx.shape
+        if self.complete or c == 0:
+            return np.zeros(n, dtype=bool)
+        return self.w[:, -1] > 0
 
     def apply(self, values: ArrayLike) -> NDArray[np.float64]:
         """``(N,)`` values at the points for sensor ``values`` ``(S,)`` (NaN: sensor ignored)."""
@@ -193,12 +233,12 @@ def field_weights(centres: ArrayLike, positions: ArrayLike, valid: ArrayLike | N
     idx = np.zeros((len(c), kk), dtype=np.int64)
     w = np.zeros((len(c), kk), dtype=np.float64)
     if s == 0 or len(c) == 0:
-        return FieldWeights(idx, w, k_use, method)
+        return FieldWeights(idx, w, k_use, method, complete=True)
     lim = np.inf if max_distance is None else float(max_distance) ** 2
     if kk < s and len(c) * s > GRID_MIN_PAIRS:
         j, d2 = _knn_grid(c, p, kk)
         _fill(idx, w, 0, sid[j], d2, lim, power)
-        return FieldWeights(idx, w, k_use, method)
+        return FieldWeights(idx, w, k_use, method, complete=kk >= s)
     step = _step(s)
     for a in range(0, len(c), step):
         cc = c[a: a + step]
@@ -214,7 +254,7 @@ def field_weights(centres: ArrayLike, positions: ArrayLike, valid: ArrayLike | N
         order = np.argsort(d2, axis=1, kind="stable")  # nearest first
         _fill(idx, w, a, sid[np.take_along_axis(j, order, axis=1)], np.take_along_axis(d2, order, axis=1),
               lim, power)
-    return FieldWeights(idx, w, k_use, method)
+    return FieldWeights(idx, w, k_use, method, complete=kk >= s)
 
 
 def _check(positions: ArrayLike, values: ArrayLike) -> NDArray[np.float64]:
