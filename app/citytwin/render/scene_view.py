@@ -120,9 +120,20 @@ class CityLighting:
         self._tag = renderer.AddObserver("StartEvent", lambda *_: self.update())  # type: ignore[call-overload,arg-type]
 
     def apply(self, actor: Any) -> None:
-        """Light ``actor`` with this shader (no specular)."""
+        """Light ``actor`` with this shader (no specular).
+
+        A city layer's texture actors travel with its coloured actor
+        (``actor._citytwin_companions``, see :class:`~citytwin.render.visual.VtkCityVisual`):
+        they get the same shader, so textured and untextured walls are lit alike (the
+        texture multiplies the lit white surface), and are added to this renderer here.
+        """
         actor.SetShaderProperty(self.shader_property)
         actor.GetProperty().SetSpecular(0.0)
+        for extra in getattr(actor, "_citytwin_companions", ()):
+            extra.SetShaderProperty(self.shader_property)
+            extra.GetProperty().SetSpecular(0.0)
+            if not self.renderer.HasViewProp(extra):
+                self.renderer.AddActor(extra)
 
     def update(self) -> None:
         """Sun direction (light travelling towards the scene) in view coordinates."""
@@ -281,13 +292,17 @@ class SceneView:
 
     # ------------------------------------------------------------ content
     def add_model(self, model: CityModel, lod: float | str = "best", color_by: str = "semantic",
-                  visible: bool = True, opacity: float = 1.0) -> VtkCityVisual:
-        """Add a model as one visual; the first model's origin becomes the scene origin."""
+                  visible: bool = True, opacity: float = 1.0, textures: bool = True) -> VtkCityVisual:
+        """Add a model as one visual; the first model's origin becomes the scene origin.
+
+        ``textures``: draw the model's textures where it has them (the visual's
+        texture actors are added with its actor, see :meth:`CityLighting.apply`).
+        """
         if self.origin is None:
             self.origin = np.asarray(model.origin, dtype=np.float64).copy()
         offset = np.asarray(model.origin, dtype=np.float64) - self.origin
-        vis = VtkCityVisual(model, lod=lod, color_by=color_by, offset=offset)
-        self.lighting.apply(vis.actor)
+        vis = VtkCityVisual(model, lod=lod, color_by=color_by, offset=offset, textures=textures)
+        self.lighting.apply(vis.actor)  # also adds its texture actors
         vis.set_visible(visible)
         if opacity < 1.0:
             vis.set_opacity(opacity)

@@ -7,6 +7,13 @@ like per-cell ones. Per-cell scalars would make the OpenGL mapper fetch a colour
 from a texture buffer for every fragment, about a third of the frame time with
 software OpenGL. Restyling writes into the existing colour arrays (a scalar change,
 no new actor, no geometry rebuild); only :meth:`VtkCityVisual.set_lod` swaps the cells.
+
+Textured triangles (see :mod:`citytwin.render.textures`) are drawn by one extra
+actor per atlas page (and per tiling image), never also by the coloured actor (no
+z-fighting). They belong to the layer: visibility, opacity, LoD, highlight (a tint
+of the texture) and picking cover them; with textures off or a thematic colouring
+they show the same colours as the coloured actor. A model without textures gets no
+extra actor and no extra work.
 Every change calls :attr:`VtkCityVisual.changed` listeners so a viewport can
 schedule one render (render on demand, no polling).
 """
@@ -15,7 +22,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,7 +44,8 @@ from ..model.style import (
     highlight_colors,
     semantic_styling,
 )
-from .polydata import city_polydata
+from .polydata import city_polydata, lod_triangle_mask
+from .textures import TextureSet, build_texture_set, textured_polydata, textured_triangle_mask, vtk_texture
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +74,73 @@ class Callbacks:
         return len(self._fns)
 
 
+class _Part:
+    """One drawn PolyData of a visual: the coloured actor's or a texture group's.
+
+    Its cells are ``offset .. offset + n_cells`` of the visual's cell arrays.
+    """
+
+    def __init__(self, mapper: vtkPolyDataMapper, actor: vtkActor, texture: Any = None) -> None:
+        self.mapper = mapper
+        self.actor = actor
+        self.texture = texture  # vtkTexture of a texture group, None for the coloured part
+        self.polydata: Any = None
+        self.offset = 0
+        self.n_cells = 0
+        self.point_cell: NDArray[np.int64] = np.zeros(0, np.int64)
+        self.point_rgb: NDArray[np.uint8] = np.zeros((0, 3), np.uint8)
+        self.rgb_vtk: Any = None
+        self.locator: vtkStaticCellLocator | None = None
+
+    def set_polydata(self, pd: Any, offset: int) -> None:
+        self.polydata = pd
+        self.offset = offset
+        self.n_cells = int(pd.n_cells)
+        self.point_cell = pd._citytwin_point_cell
+        self.point_rgb = np.zeros((pd.n_points, 3), dtype=np.uint8)
+        self.rgb_vtk = numpy_to_vtk(self.point_rgb, deep=False)
+        self.rgb_vtk.SetName("rgb")
+        pd.GetPointData().AddArray(self.rgb_vtk)
+        self.mapper.SetInputData(pd)
+        self.locator = None
+
+    def get_locator(self) -> vtkStaticCellLocator:
+        if self.locator is None:
+            loc = vtkStaticCellLocator()
+            # the mapper's own input: a locator on a copy would be silently ignored
+            loc.SetDataSet(self.mapper.GetInput())
+            loc.BuildLocator()
+            self.locator = loc
+        return self.locator
+
+
+def _colour_mapper() -> vtkPolyDataMapper:
+    mapper = vtkPolyDataMapper()
+    mapper.SetScalarModeToUsePointFieldData()
+    mapper.SetColorModeToDirectScalars()
+    mapper.SelectColorArray("rgb")
+    mapper.SetInterpolateScalarsBeforeMapping(False)
+    mapper.ScalarVisibilityOn()
+    return mapper
+
+
+def _city_actor(mapper: vtkPolyDataMapper, offset: Iterable[float]) -> vtkActor:
+    actor = vtkActor()
+    actor.SetMapper(mapper)
+    actor.SetPosition(*[float(v) for v in offset])
+    prop = actor.GetProperty()
+    prop.SetInterpolationToFlat()
+    prop.SetAmbient(0.3)
+    prop.SetDiffuse(0.78)
+    prop.SetSpecular(0.04)
+    prop.SetSpecularPower(12.0)
+    return actor
+
+
+#: Texture tint of highlighted objects (the texture times this colour).
+HIGHLIGHT_TINT = highlight_colors(np.full((1, 3), 255, np.uint8), np.ones(1, bool), HIGHLIGHT_RGB)[0]
+
+
 @dataclass
 class PickResult:
     """What a ray hit: object index in the model, cell, world point (scene coordinates), ray parameter."""
@@ -89,6 +165,17 @@ class VtkCityVisual:
     offset
         Actor position: ``model.origin - scene_origin`` (small, float64) so that
         models with different origins line up in one scene.
+    textures
+        Draw the model's textures where it has them (see :meth:`set_textures`);
+        the images are read and packed here, once, whatever this says.
+
+    Notes
+    -----
+    :meth:`actors` lists every actor of the layer: :attr:`actor` (the coloured
+    one) first, then one per texture group. The texture actors are also attached
+    to :attr:`actor` (``actor._citytwin_companions``) so that code that adds only
+    :attr:`actor` to a renderer through :class:`~citytwin.render.scene_view.CityLighting`
+    gets them too; :meth:`release` removes them from every renderer.
     """
 
     def __init__(
@@ -97,50 +184,123 @@ class VtkCityVisual:
         lod: float | str = "best",
         color_by: str = "semantic",
         offset: Iterable[float] = (0.0, 0.0, 0.0),
+        textures: bool = True,
     ) -> None:
         self.model = model
         self.changed = Callbacks()
         self._lod: float | str = lod
         self._highlight: NDArray[np.int64] = np.zeros(0, np.int64)
         self._base: NDArray[np.uint8] | None = None
-        self._locator: vtkStaticCellLocator | None = None
         self._visible = True
         self._vertex_field: tuple[NDArray[np.uint8], NDArray[np.bool_]] | None = None
-        self.mapper = vtkPolyDataMapper()
-        self.mapper.SetScalarModeToUsePointFieldData()
-        self.mapper.SetColorModeToDirectScalars()
-        self.mapper.SelectColorArray("rgb")
-        self.mapper.SetInterpolateScalarsBeforeMapping(False)
-        self.mapper.ScalarVisibilityOn()
-        self.actor = vtkActor()
-        self.actor.SetMapper(self.mapper)
-        self.actor.SetPosition(*[float(v) for v in offset])
-        prop = self.actor.GetProperty()
-        prop.SetInterpolationToFlat()
-        prop.SetAmbient(0.3)
-        prop.SetDiffuse(0.78)
-        prop.SetSpecular(0.04)
-        prop.SetSpecularPower(12.0)
+        self._textures_on = bool(textures)
+        self.mapper = _colour_mapper()
+        self.actor = _city_actor(self.mapper, offset)
+        self._parts: list[_Part] = [_Part(self.mapper, self.actor)]
+        self.texture_set: TextureSet | None = None
+        self._tri_group: NDArray[np.int32] | None = None  # per model triangle: texture group or -1
+        self._setup_textures(offset)
         self.styling: Styling = semantic_styling(model.n_objects)
         self._build_geometry()
         self.set_color_mode(color_by, notify=False)
 
+    # ------------------------------------------------------------ textures
+    def _setup_textures(self, offset: Iterable[float]) -> None:
+        """Read and pack the images once; one actor per texture group (nothing without textures)."""
+        m = self.model
+        if m.polygons.uv is None or not m.textures:
+            return
+        tmask = textured_triangle_mask(m)
+        if not tmask.any():
+            return
+        ts = build_texture_set(m, tri_mask=tmask)
+        if ts is None:
+            return
+        self.texture_set = ts
+        tex = m.polygons.texture[m.tri_poly]
+        grp = np.full(m.n_triangles, -1, dtype=np.int32)
+        grp[tmask] = ts.group_of[tex[tmask]]
+        self._tri_group = grp
+        for g in ts.groups:
+            mapper = _colour_mapper()
+            actor = _city_actor(mapper, offset)
+            actor.PickableOff()  # picking goes through the visual's locators
+            self._parts.append(_Part(mapper, actor, vtk_texture(g)))
+        self.actor._citytwin_companions = tuple(p.actor for p in self._parts[1:])  # type: ignore[attr-defined]
+        log.info("%s: %d texture image(s) in %d atlas page(s) + %d repeat image(s), %.1f Mtexels, %.3f s",
+                 m.source, int((ts.group_of >= 0).sum()), ts.n_pages, len(ts.groups) - ts.n_pages,
+                 ts.texels() / 1e6, ts.seconds)
+
+    @property
+    def has_textures(self) -> bool:
+        """Whether the model has textures this visual can draw."""
+        return self.texture_set is not None
+
+    @property
+    def textures_enabled(self) -> bool:
+        """The layer's "Textures" switch (see :meth:`set_textures`)."""
+        return self._textures_on
+
+    @property
+    def textures_shown(self) -> bool:
+        """Textures are drawn now: switched on, present, and the colouring is semantic."""
+        return (self._textures_on and self.texture_set is not None and self.styling.kind == "semantic"
+                and self._vertex_field is None)
+
+    def set_textures(self, on: bool) -> None:
+        """Switch the layer's textures on or off (off: the textured surfaces take their
+        semantic / thematic colours). A thematic colouring hides them while it is on."""
+        on = bool(on)
+        if on == self._textures_on:
+            return
+        self._textures_on = on
+        self._write_colors(restyle=False)
+        self.changed.emit("textures")
+
+    def actors(self) -> list[vtkActor]:
+        """Every actor of the layer: the coloured one, then one per texture group."""
+        return [p.actor for p in self._parts]
+
     # ------------------------------------------------------------ geometry
     def _build_geometry(self) -> None:
-        pd = city_polydata(self.model, self._lod, split_groups=True)
-        self.polydata = pd
-        self.cell_object: NDArray[np.int32] = np.asarray(pd.cell_data["object"])
-        self.cell_semantic: NDArray[np.uint8] = np.asarray(pd.cell_data["semantic"])
-        self.cell_flat = np.asarray(pd.cell_data["flat"]).astype(bool)
-        self._point_cell: NDArray[np.int64] = pd._citytwin_point_cell
-        self._cell_triangle: NDArray[np.int32] = np.asarray(pd.cell_data["triangle"])
-        self._rgb = np.zeros((pd.n_cells, 3), dtype=np.uint8)  # per cell (what the styling gives)
-        self._point_rgb = np.zeros((pd.n_points, 3), dtype=np.uint8)  # what is drawn
-        self._rgb_vtk = numpy_to_vtk(self._point_rgb, deep=False)
-        self._rgb_vtk.SetName("rgb")
-        pd.GetPointData().AddArray(self._rgb_vtk)
-        self.mapper.SetInputData(pd)
-        self._locator = None
+        """Cells of the current LoD: the coloured part, then each texture group's part.
+
+        The cell arrays (``cell_object``, ``cell_semantic``, ...) cover all parts in
+        that order, so a cell index means one triangle of the layer wherever it is drawn.
+        """
+        m = self.model
+        grp = self._tri_group
+        if grp is None:
+            pd = city_polydata(m, self._lod, split_groups=True)
+            self._parts[0].set_polydata(pd, 0)
+        else:
+            # the coloured actor draws the untextured triangles only (no z-fighting)
+            keep = np.flatnonzero(grp < 0)
+            sub = replace(m, corners=m.corners[keep], tri_poly=m.tri_poly[keep], _cache={})
+            pd = city_polydata(sub, self._lod, split_groups=True)
+            pd.cell_data["triangle"] = keep[np.asarray(pd.cell_data["triangle"])].astype(np.int32)
+            self._parts[0].set_polydata(pd, 0)
+            lod_mask = lod_triangle_mask(m, self._lod)
+            assert self.texture_set is not None
+            offset = self._parts[0].n_cells
+            for g, part in enumerate(self._parts[1:]):
+                tri = np.flatnonzero(lod_mask & (grp == g))
+                part.set_polydata(textured_polydata(m, tri, self.texture_set), offset)
+                offset += part.n_cells
+        self.polydata = self._parts[0].polydata
+        parts = self._parts
+        self.cell_object: NDArray[np.int32] = np.concatenate([np.asarray(p.polydata.cell_data["object"])
+                                                              for p in parts])
+        self.cell_semantic: NDArray[np.uint8] = np.concatenate([np.asarray(p.polydata.cell_data["semantic"])
+                                                                for p in parts])
+        self.cell_flat = np.concatenate([np.asarray(p.polydata.cell_data["flat"]) for p in parts]).astype(bool)
+        self._cell_triangle: NDArray[np.int32] = np.concatenate([np.asarray(p.polydata.cell_data["triangle"])
+                                                                 for p in parts])
+        self._point_cell: NDArray[np.int64] = parts[0].point_cell  # of the coloured part
+        self._point_rgb = parts[0].point_rgb
+        self._rgb_vtk = parts[0].rgb_vtk
+        self._rgb = np.zeros((len(self.cell_object), 3), dtype=np.uint8)  # per cell (what the styling gives)
+        self._shown_textures: bool | None = None
         self._bounds: NDArray[np.float64] | None = None
 
     def cell_rgb(self) -> NDArray[np.uint8]:
@@ -149,7 +309,13 @@ class VtkCityVisual:
 
     @property
     def n_cells(self) -> int:
-        return int(self.polydata.n_cells)
+        """Cells (triangles) drawn, textured ones included."""
+        return len(self.cell_object)
+
+    @property
+    def n_textured_cells(self) -> int:
+        """Cells drawn by the texture actors."""
+        return self.n_cells - self._parts[0].n_cells
 
     @property
     def lod(self) -> float | str:
@@ -263,24 +429,40 @@ class VtkCityVisual:
             self._base = cell_colors(self.styling, self.cell_object, self.cell_semantic, self.model.objects.types,
                                      cell_flat=self.cell_flat)
         self._rgb[:] = self._base
+        hl_cells: NDArray[np.bool_] | None = None
         if len(self._highlight):
             sel = np.zeros(self.model.n_objects, dtype=bool)
             sel[self._highlight] = True
-            mask = sel[self.cell_object]  # O(cells), no sort
-            self._rgb[mask] = highlight_colors(self._base[mask], np.ones(int(mask.sum()), bool), HIGHLIGHT_RGB)
-        np.take(self._rgb, self._point_cell, axis=0, out=self._point_rgb)
-        if self._vertex_field is not None:
-            field_rgb, sel = self._vertex_field
-            cell_sel = sel[self.cell_object]
-            if len(self._highlight):
-                hl = np.zeros(self.model.n_objects, dtype=bool)
-                hl[self._highlight] = True
-                cell_sel &= ~hl[self.cell_object]
-            pts = np.flatnonzero(cell_sel[self._point_cell])
-            vertex = np.asarray(self.polydata.point_data["vertex"])
-            self._point_rgb[pts] = field_rgb[vertex[pts]]
-            self._rgb[cell_sel] = field_rgb[self.model.triangles[self._cell_triangle[cell_sel], 0]]
-        self._rgb_vtk.Modified()
+            hl_cells = sel[self.cell_object]  # O(cells), no sort
+            self._rgb[hl_cells] = highlight_colors(self._base[hl_cells], np.ones(int(hl_cells.sum()), bool),
+                                                   HIGHLIGHT_RGB)
+        shown = self.textures_shown
+        for k, part in enumerate(self._parts):
+            a, b = part.offset, part.offset + part.n_cells
+            if k and shown:
+                # the texture shows through white; a highlighted object's texture is tinted
+                part.point_rgb[:] = 255
+                if hl_cells is not None:
+                    part.point_rgb[hl_cells[a:b][part.point_cell]] = HIGHLIGHT_TINT
+            else:
+                np.take(self._rgb[a:b], part.point_cell, axis=0, out=part.point_rgb)
+            if self._vertex_field is not None and part.n_cells:
+                field_rgb, sel = self._vertex_field
+                cell_sel = sel[self.cell_object[a:b]]
+                if hl_cells is not None:
+                    cell_sel &= ~hl_cells[a:b]
+                pts = np.flatnonzero(cell_sel[part.point_cell])
+                vertex = np.asarray(part.polydata.point_data["vertex"])
+                part.point_rgb[pts] = field_rgb[vertex[pts]]
+                self._rgb[a:b][cell_sel] = field_rgb[self.model.triangles[self._cell_triangle[a:b][cell_sel], 0]]
+            part.rgb_vtk.Modified()
+        if len(self._parts) > 1 and shown != self._shown_textures:
+            for part in self._parts[1:]:
+                part.actor.SetTexture(part.texture if shown else None)
+                # VTK does not notice a removed texture by itself: its shader would keep sampling
+                part.actor.Modified()
+                part.mapper.Modified()
+            self._shown_textures = shown
 
     def highlight(self, objects: Iterable[int] | None, descendants: bool = True) -> None:
         """Highlight objects (and, by default, their parts) by recolouring their cells; None clears."""
@@ -308,10 +490,13 @@ class VtkCityVisual:
     def _sync_visibility(self) -> None:
         # opacity 0 hides the actor: the city shader (SceneView's CityLighting) does
         # not discard fully transparent fragments
-        self.actor.SetVisibility(self._visible and self.opacity > 0.0)
+        vis = self._visible and self.opacity > 0.0
+        for part in self._parts:
+            part.actor.SetVisibility(vis and (part is self._parts[0] or part.n_cells > 0))
 
     def set_opacity(self, opacity: float) -> None:
-        self.actor.GetProperty().SetOpacity(float(np.clip(opacity, 0.0, 1.0)))
+        for part in self._parts:
+            part.actor.GetProperty().SetOpacity(float(np.clip(opacity, 0.0, 1.0)))
         self._sync_visibility()
         self.changed.emit("opacity")
 
@@ -325,9 +510,11 @@ class VtkCityVisual:
             # from the points the cells use (after the split, exactly the vertices of the
             # drawn triangles): files carry vertices no drawn triangle needs (other LoDs,
             # terrain intersection curves) that would spoil camera framing
-            pts = np.asarray(self.polydata.points)
-            if len(pts):
-                lo, hi = pts.min(axis=0).astype(np.float64), pts.max(axis=0).astype(np.float64)
+            # (every part: the textured triangles' points too)
+            parts = [np.asarray(p.polydata.points) for p in self._parts if p.polydata.n_points]
+            if parts:
+                lo = np.min([q.min(axis=0) for q in parts], axis=0).astype(np.float64)
+                hi = np.max([q.max(axis=0) for q in parts], axis=0).astype(np.float64)
                 self._bounds = np.array([lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]])
             else:
                 self._bounds = np.zeros(6)
@@ -341,23 +528,23 @@ class VtkCityVisual:
         A stride over the drawn points (no sort: framing needs coverage, not uniqueness).
         """
         pts = np.asarray(self.polydata.points)
+        if len(self._parts) > 1:
+            pts = np.concatenate([np.asarray(p.polydata.points) for p in self._parts if p.polydata.n_points]
+                                 or [pts])
         if len(pts) > max_points:
             pts = pts[:: int(np.ceil(len(pts) / max_points))]
         return pts.astype(np.float64) + np.array(self.actor.GetPosition())
 
     # ------------------------------------------------------------ picking
     def _get_locator(self) -> vtkStaticCellLocator:
-        if self._locator is None:
-            loc = vtkStaticCellLocator()
-            # the mapper's own input: a locator on a copy would be silently ignored
-            loc.SetDataSet(self.mapper.GetInput())
-            loc.BuildLocator()
-            self._locator = loc
-        return self._locator
+        """The coloured part's locator (see :meth:`build_locator` for all parts)."""
+        return self._parts[0].get_locator()
 
     def build_locator(self) -> None:
-        """Build the picking locator now (otherwise it is built on the first pick)."""
-        self._get_locator()
+        """Build the picking locators now, textured parts included (otherwise built on the first pick)."""
+        for part in self._parts:
+            if part.n_cells:
+                part.get_locator()
 
     def pick_ray(self, p0: Iterable[float], p1: Iterable[float]) -> PickResult | None:
         """First hit of the segment ``p0 -> p1`` (scene coordinates), or None."""
@@ -366,20 +553,25 @@ class VtkCityVisual:
         pos = np.array(self.actor.GetPosition())
         a = np.asarray(list(p0), dtype=np.float64) - pos
         b = np.asarray(list(p1), dtype=np.float64) - pos
-        t = mutable(0.0)
-        x = [0.0, 0.0, 0.0]
-        pc = [0.0, 0.0, 0.0]
-        sub = mutable(0)
-        cell = mutable(0)
-        hit = self._get_locator().IntersectWithLine(  # type: ignore[call-overload]
-            a.tolist(), b.tolist(), 1e-6, t, x, pc, sub, cell
-        )
-        if not hit:
+        best: tuple[float, int, list[float]] | None = None
+        for part in self._parts:
+            if not part.n_cells:
+                continue
+            t = mutable(0.0)
+            x = [0.0, 0.0, 0.0]
+            pc = [0.0, 0.0, 0.0]
+            sub = mutable(0)
+            cell = mutable(0)
+            hit = part.get_locator().IntersectWithLine(  # type: ignore[call-overload]
+                a.tolist(), b.tolist(), 1e-6, t, x, pc, sub, cell
+            )
+            if hit and (best is None or float(t) < best[0]):  # type: ignore[arg-type]
+                best = (float(t), part.offset + int(cell), list(x))  # type: ignore[arg-type,call-overload]
+        if best is None:
             return None
-        c = int(cell)  # type: ignore[call-overload]
-        w = np.add(x, pos)
-        return PickResult(int(self.cell_object[c]), c, (float(w[0]), float(w[1]), float(w[2])),
-                          float(t))  # type: ignore[arg-type]
+        c = best[1]
+        w = np.add(best[2], pos)
+        return PickResult(int(self.cell_object[c]), c, (float(w[0]), float(w[1]), float(w[2])), best[0])
 
     def pick(self, x: float, y: float, renderer: vtkRenderer) -> int:
         """Object index under display pixel ``(x, y)`` (VTK display coordinates, origin bottom-left), or -1."""
@@ -389,14 +581,30 @@ class VtkCityVisual:
 
     def cells_along(self, p0: Iterable[float], p1: Iterable[float]) -> list[int]:
         """All cells a segment crosses (for measuring / debugging)."""
-        ids = vtkIdList()
-        self._get_locator().FindCellsAlongLine(list(p0), list(p1), 1e-6, ids)
-        return [ids.GetId(k) for k in range(ids.GetNumberOfIds())]
+        out: list[int] = []
+        for part in self._parts:
+            if not part.n_cells:
+                continue
+            ids = vtkIdList()
+            part.get_locator().FindCellsAlongLine(list(p0), list(p1), 1e-6, ids)
+            out += [part.offset + ids.GetId(k) for k in range(ids.GetNumberOfIds())]
+        return out
 
     def release(self) -> None:
-        """Drop VTK references (the owner removes the actor from its renderer)."""
-        self._locator = None
-        self.mapper.RemoveAllInputs()
+        """Drop VTK references. The owner removes :attr:`actor` from its renderer; the
+        texture actors are removed here from every renderer they were added to."""
+        for part in self._parts:
+            part.locator = None
+            part.mapper.RemoveAllInputs()
+            if part is not self._parts[0]:
+                for k in reversed(range(part.actor.GetNumberOfConsumers())):
+                    consumer = part.actor.GetConsumer(k)
+                    if consumer is not None and consumer.IsA("vtkViewport"):
+                        consumer.RemoveViewProp(part.actor)
+                part.actor.SetTexture(None)
+                part.texture = None
+        if hasattr(self.actor, "_citytwin_companions"):
+            del self.actor._citytwin_companions
         self.changed = Callbacks()
 
 
