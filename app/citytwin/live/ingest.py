@@ -62,6 +62,16 @@ class Diagnostics:
                 self.last_error = detail
                 self.errors.append(f"{name}: {detail}")
 
+    def add(self, received: int = 0, parsed: int = 0, nbytes: int = 0,
+            rejected: dict[str, int] | None = None) -> None:
+        """Add counts made elsewhere (the child of a process ingest sends them with each batch)."""
+        with self._lock:
+            self.received += received
+            self.parsed += parsed
+            self.bytes += nbytes
+            if rejected:
+                self.rejected.update(rejected)
+
     @property
     def rejected_total(self) -> int:
         with self._lock:
@@ -86,7 +96,8 @@ class Ingest:
     Parameters
     ----------
     layer
-        The layer :meth:`drain` writes into (GUI thread only).
+        The layer :meth:`drain` writes into (GUI thread only); None for a feed-side-only
+        ingest whose queue is emptied with :meth:`take` (the child of a process ingest).
     parser
         Payload parser used by :meth:`on_message`.
     auto_register
@@ -100,12 +111,15 @@ class Ingest:
         Readings more than this many seconds after ``now()`` are ``future_time``.
     now
         Wall clock, seconds since the epoch (injectable for tests).
+    known
+        Initial datastream id → feed index map when there is no layer.
     """
 
-    def __init__(self, layer: SensorLayer, parser: PayloadParser | None = None, *,
+    def __init__(self, layer: SensorLayer | None, parser: PayloadParser | None = None, *,
                  auto_register: bool = True, max_datastreams: int = 20_000,
                  max_pending: int = 1_000_000, max_future: float = 300.0,
-                 now: Callable[[], float] = time.time, diagnostics: Diagnostics | None = None) -> None:
+                 now: Callable[[], float] = time.time, diagnostics: Diagnostics | None = None,
+                 known: dict[str, int] | None = None) -> None:
         self.layer = layer
         self.parser = parser or PayloadParser()
         self.diag = diagnostics or Diagnostics()
@@ -115,7 +129,8 @@ class Ingest:
         self.max_future = float(max_future)
         self.now = now
         self._lock = threading.Lock()
-        self._ids: dict[str, int] = dict(layer.index)  # feed-side index space
+        # feed-side index space (no layer: the feed half of a process ingest, see ingest_process)
+        self._ids: dict[str, int] = dict(layer.index) if layer is not None else dict(known or {})
         self._to_layer = np.arange(len(self._ids), dtype=np.int64)
         self._new: list[Datastream] = []  # metadata to hand to the layer at the next drain
         self._qi: list[int] = []
@@ -269,15 +284,42 @@ class Ingest:
             self._chunks.append((idx[keep], times[keep], values[keep]))
             self._n_chunks += int(keep.sum())
 
-    # ------------------------------------------------------------ GUI side
-    def drain(self) -> Update:
-        """Apply everything queued since the last call to the layer in one vectorised update."""
+    def put_batch(self, new: Sequence[Datastream], idx: NDArray[np.int64], times: NDArray[np.float64],
+                  values: NDArray[np.float64]) -> None:
+        """Queue a batch another ingest already parsed, checked and counted (see :meth:`take`).
+
+        ``new`` is that ingest's new datastream metadata, in its order: registering it
+        here in the same order keeps both feed-side index spaces equal. Nothing is
+        counted as received; only a flood beyond ``max_pending`` is (``queue_full``).
+        """
+        if len(new):
+            self.register(new)
+        if len(idx):
+            self._put_chunk(np.asarray(idx, dtype=np.int64), np.asarray(times, dtype=np.float64),
+                            np.asarray(values, dtype=np.float64))
+
+    def take(self) -> tuple[list[Datastream], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+        """Swap out everything queued: new datastream metadata and feed-side index/time/value arrays."""
         with self._lock:
             qi, qt, qv = self._qi, self._qt, self._qv
             self._qi, self._qt, self._qv = [], [], []
             chunks, self._chunks, self._n_chunks = self._chunks, [], 0
             new, self._new = self._new, []
-            n_ids = len(self._ids)
+        parts_i = [np.asarray(qi, dtype=np.int64)] + [c[0] for c in chunks]
+        parts_t = [np.asarray(qt, dtype=np.float64)] + [c[1] for c in chunks]
+        parts_v = [np.asarray(qv, dtype=np.float64)] + [c[2] for c in chunks]
+        fi = np.concatenate(parts_i) if len(parts_i) > 1 else parts_i[0]
+        t = np.concatenate(parts_t) if len(parts_t) > 1 else parts_t[0]
+        v = np.concatenate(parts_v) if len(parts_v) > 1 else parts_v[0]
+        return new, fi, t, v
+
+    # ------------------------------------------------------------ GUI side
+    def drain(self) -> Update:
+        """Apply everything queued since the last call to the layer in one vectorised update."""
+        if self.layer is None:
+            raise TypeError("an Ingest without a layer is emptied with take(), not drain()")
+        new, fi, t, v = self.take()
+        n_ids = len(self._ids)
         if new:
             layer_idx = self.layer.add_datastreams(new)
             feed_idx = np.fromiter((self._ids[d.id] for d in new), dtype=np.int64, count=len(new))
@@ -286,12 +328,6 @@ class Ingest:
                 grown[: len(self._to_layer)] = self._to_layer
                 self._to_layer = grown
             self._to_layer[feed_idx] = layer_idx
-        parts_i = [np.asarray(qi, dtype=np.int64)] + [c[0] for c in chunks]
-        parts_t = [np.asarray(qt, dtype=np.float64)] + [c[1] for c in chunks]
-        parts_v = [np.asarray(qv, dtype=np.float64)] + [c[2] for c in chunks]
-        fi = np.concatenate(parts_i) if len(parts_i) > 1 else parts_i[0]
-        t = np.concatenate(parts_t) if len(parts_t) > 1 else parts_t[0]
-        v = np.concatenate(parts_v) if len(parts_v) > 1 else parts_v[0]
         li = self._to_layer[fi] if len(fi) else fi
         up = self.layer.apply(li, t, v)
         d = self.diag

@@ -249,7 +249,6 @@ class MqttFeed:
         try:
             topic = msg.topic
         except UnicodeDecodeError:
-            self.diag.received += 1
-            self.diag.reject("bad_topic")
+            self.diag.add(received=1, rejected={"bad_topic": 1})  # one step: counts stay consistent
             return
         self._deliver(topic, bytes(msg.payload))

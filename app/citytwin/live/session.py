@@ -17,6 +17,7 @@ import numpy as np
 
 from ..core.errors import CityTwinError
 from ..model.clock import SceneClock
+from ..model.sensor_spec import ingest_mode
 from ..model.sensors import SensorLayer, SensorLayerSpec, Update
 from .ingest import Diagnostics, Ingest
 from .payloads import PayloadParser, PlainMapping
@@ -40,11 +41,15 @@ class SensorSession:
         MQTT/HTTP password (default: the environment variable ``spec.password_env``).
     poll_interval
         SensorThings poll period in seconds.
+    ingest
+        For an MQTT layer: ``"process"`` (receive and parse in a child process, see
+        :mod:`citytwin.live.ingest_process`) or ``"thread"`` (paho's thread in this
+        process); default ``spec.ingest``. Other sources always ingest in a thread.
     """
 
     def __init__(self, spec: SensorLayerSpec, layer: SensorLayer | None = None, *,
                  clock: SceneClock | None = None, password: str | None = None,
-                 poll_interval: float = 10.0) -> None:
+                 poll_interval: float = 10.0, ingest: str | None = None) -> None:
         self.spec = spec
         self.layer = layer if layer is not None else SensorLayer(capacity=spec.history, name=spec.name)
         self.layer.set_thresholds(spec.thresholds)
@@ -52,7 +57,14 @@ class SensorSession:
             mappings = [PlainMapping.from_dict(m) for m in spec.mappings]
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise CityTwinError(f"sensor layer {spec.name!r}: bad mapping: {exc}") from None
-        self.ingest = Ingest(self.layer, PayloadParser(mappings), max_datastreams=spec.max_datastreams)
+        parser = PayloadParser(mappings)
+        try:
+            self.ingest_mode = ingest_mode(ingest or spec.ingest) if spec.kind == "mqtt" else "thread"
+        except ValueError as exc:
+            raise CityTwinError(f"sensor layer {spec.name!r}: {exc}") from None
+        self.ingest: Any = None
+        if self.ingest_mode == "thread":
+            self.ingest = Ingest(self.layer, parser, max_datastreams=spec.max_datastreams)
         if password is None and spec.password_env:
             password = os.environ.get(spec.password_env)
         self.kind = spec.kind
@@ -65,7 +77,14 @@ class SensorSession:
             topics = spec.topics or [*dict.fromkeys(m.subscription for m in mappings), "v1.1/#"]
             cfg = MqttConfig(spec.source, topics=topics, qos=spec.qos, username=spec.username,
                              password=password)
-            self.source = MqttFeed(cfg, self.ingest.on_message, self.ingest.diag)
+            if self.ingest_mode == "process":
+                from .ingest_process import ProcessIngest
+
+                # one object is both: the child runs the feed, the parent drains its batches
+                self.ingest = self.source = ProcessIngest(self.layer, cfg, parser,
+                                                          max_datastreams=spec.max_datastreams)
+            else:
+                self.source = MqttFeed(cfg, self.ingest.on_message, self.ingest.diag)
         elif self.kind == "sensorthings":
             from .sensorthings import SensorThingsClient, SensorThingsFeed
 
