@@ -418,3 +418,45 @@ def test_session_frames_through_the_process_path(broker: LocalBroker) -> None:
     assert session.state == "stopped" and len(session.layer) == 5
     assert sum(u.stored for u in ups) == 50
     assert session.diagnostics.snapshot()["received"] == 50
+
+
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_feed_command_either_path(broker: LocalBroker, mode: str) -> None:
+    import argparse
+    import io
+    import json
+    from contextlib import redirect_stdout
+
+    from citytwin.cli import feed as feed_cli
+
+    stop = threading.Event()
+
+    def publish() -> None:
+        pub = _publisher(broker.port)
+        k = 0
+        while not stop.is_set():
+            pub.publish(f"v1.1/Datastreams({k % 4})/Observations", _obs(BASE + k, k), qos=1)
+            if k % 20 == 19:
+                pub.publish("v1.1/Datastreams(1)/Observations", b"[1, 2", qos=1)
+            k += 1
+            time.sleep(0.002)
+        _close(pub)
+
+    th = threading.Thread(target=publish, daemon=True)
+    th.start()
+    p = argparse.ArgumentParser()
+    feed_cli.add_parser(p.add_subparsers())
+    args = p.parse_args(["feed", broker.url, "--topic", "v1.1/#", "--count", "150", "--seconds", "60",
+                         "--ingest", mode, "--json"])
+    out = io.StringIO()
+    try:
+        with redirect_stdout(out):
+            rc = args.handler(args)
+    finally:
+        stop.set()
+        th.join(10)
+    d = json.loads(out.getvalue())
+    assert rc == 0 and d["ingest"] == mode and d["connection"] == "connected"
+    assert {"received", "parsed", "rejected", "datastreams"} <= set(d)
+    assert d["received"] >= 150 and d["datastreams"] == 4 and d["rejected"]["malformed_json"] >= 1
+    assert d["applied"] + d["rejected_total"] == d["received"]

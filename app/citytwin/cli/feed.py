@@ -46,6 +46,9 @@ def add_parser(sub: Any) -> None:
                    help="replay speed in scene seconds per second (1, 60, 3600…; 0 = as fast as possible)")
     p.add_argument("--interval", type=float, default=5.0, help="SensorThings poll interval in seconds (5)")
     p.add_argument("--history", type=int, default=256, help="readings kept per datastream (256)")
+    p.add_argument("--ingest", choices=("process", "thread"), default="process",
+                   help="MQTT: receive and parse in a child process (default, as the viewer does) "
+                        "or in paho's thread in this process")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.set_defaults(handler=run)
 
@@ -106,9 +109,11 @@ def run(args: argparse.Namespace) -> int:
                            username=args.username, password_env=args.password_env,
                            mappings=_mappings(args.mapping), thresholds=_thresholds(args.threshold),
                            history=args.history, replay={"speed": args.speed} if args.speed > 0 else {})
-    session = SensorSession(spec, poll_interval=args.interval)
+    session = SensorSession(spec, poll_interval=args.interval, ingest=args.ingest)
     figures = _loop(args, session)
     figures.update({"source": spec.source, "kind": session.kind})
+    if session.kind == "mqtt":
+        figures["ingest"] = session.ingest_mode
     if session.replay is not None and session.replay.data.report.counts:
         figures["load_warnings"] = session.replay.data.report.as_dict()
     if args.json:
@@ -193,6 +198,8 @@ def _print_summary(f: dict[str, Any]) -> None:
     out.write(f"  datastreams  {f['datastreams']}\n  alerts       {f['alerts']}{f' ({kinds})' if kinds else ''}\n")
     if "connection" in f:
         out.write(f"  connection   {f['connection']} ({f['connects']} connects, {f['disconnects']} drops)\n")
+    if "ingest" in f:
+        out.write(f"  ingest       {f['ingest']}\n")
     if f["last_values"]:
         out.write("  last values\n")
         for k, v in f["last_values"].items():
