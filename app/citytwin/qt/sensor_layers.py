@@ -11,12 +11,23 @@ Hover shows name, value, unit and age in the status bar and a tooltip; a click o
 a sensor shows its datastreams with history charts in the Attributes dock.
 
 Surface colouring: the Layers dock's colour-by combo of a city layer offers
-"Sensors: nearest <property>" and "Sensors: IDW <property>" (keys
-``sensors:<method>:<property>``). The frame timer then recomputes every object's
-value from the sensors of that property (all sensor layers; stale sensors ignored)
-at most :data:`SURFACE_INTERVAL` apart and only when the sensor values at the clock
-time changed, and writes them with ``VtkCityVisual.set_object_values`` (colours
-only, no geometry rebuild).
+"Sensors: nearest <property>" and "Sensors: IDW <property>" for its buildings, each
+also with "· ground" and "· buildings + ground" (keys
+``sensors:<method>[/ground|/both]:<property>``, see :func:`surface_key`). The frame
+timer then recomputes the values from the sensors of that property (all sensor layers;
+stale sensors ignored) at most :data:`SURFACE_INTERVAL` apart and only when the sensor
+values at the clock time, their range or the interpolation settings changed:
+buildings get a value per object (``VtkCityVisual.set_object_values``), the ground
+(terrain, roads, land use; the terrain layer split off the model) a value per vertex
+(``VtkCityVisual.set_vertex_values``), smooth across its triangles. Weights
+(:func:`~citytwin.model.sensor_field.field_weights`) are computed once per sensor
+geometry and settings; an update is one ``FieldWeights.apply`` per surface, colours
+only, no geometry rebuild. The interpolation settings (IDW power, neighbours, max
+radius) are the :class:`~citytwin.model.sensor_spec.IdwSettings` of the first sensor
+layer showing the property, edited in the Sensors dock and saved with the layer.
+
+The Feed diagnostics dock (:mod:`~citytwin.qt.diagnostics_dock`) is refreshed from the
+frame timer every :data:`DIAGNOSTICS_INTERVAL` seconds while it is shown.
 """
 
 from __future__ import annotations
@@ -48,11 +59,14 @@ from PySide6.QtWidgets import (
 
 from ..live.session import SensorSession
 from ..model.clock import SceneClock
-from ..model.sensor_spec import SensorLayerSpec
+from ..model.events import LayerChanged
+from ..model.semantics import SEMANTICS
+from ..model.sensor_spec import IdwSettings, SensorLayerSpec
 from ..render import viewtools
 from ..render.sensor_visual import VtkSensorVisual
 from .alerts_dock import QtAlertsDock
 from .chart import QtSeriesChart
+from .diagnostics_dock import QtDiagnosticsDock
 from .sensors_dock import QtSensorsDock
 from .time_dock import QtTimeDock, format_time
 
@@ -63,9 +77,30 @@ CLICK_TOLERANCE = 4
 MAX_CLAMP = 5000  # ground-clamp at most this many distinct sensor sites (one ray each)
 SURFACE_PREFIX = "sensors:"  # colour-by keys of city layers coloured by sensor values
 SURFACE_INTERVAL = 0.25  # s: buildings coloured by sensors are recomputed at most 4 times a second
+DIAGNOSTICS_INTERVAL = 1.0  # s between refreshes of the Feed diagnostics dock
 SURFACE_METHODS = {"nearest": "nearest", "idw": "IDW"}
-IDW_POWER, IDW_K = 2.0, 8
-SURFACE_CANDIDATES = 2 * IDW_K  # nearest sensors kept per object, so a silent one needs no new weights
+SURFACE_TARGETS = {"buildings": "", "ground": " · ground", "both": " · buildings + ground"}  # key -> label suffix
+SURFACE_CANDIDATES = 16  # nearest sensors kept per point, so a silent one needs no new weights
+GROUND_CODES = frozenset(SEMANTICS.index(n) for n in (
+    "Terrain", "Road", "TrafficArea", "AuxiliaryTrafficArea", "Railway", "LandUse"))  # coloured per vertex
+
+
+def surface_key(method: str, prop: str, target: str = "buildings") -> str:
+    """Colour-by key of a city layer coloured by sensors: ``sensors:<method>[/<target>]:<property>``
+    (no target: buildings, as in scene files written before ground colouring)."""
+    return f"{SURFACE_PREFIX}{method}{'' if target == 'buildings' else '/' + target}:{prop}"
+
+
+def parse_surface_key(key: Any) -> tuple[str, str, str] | None:
+    """``(method, target, property)`` of a :func:`surface_key`, None for other colour-by keys."""
+    if not isinstance(key, str) or not key.startswith(SURFACE_PREFIX) or key.count(":") < 2:
+        return None
+    _, mode, prop = key.split(":", 2)
+    method, _, target = mode.partition("/")
+    target = target or "buildings"
+    if method not in SURFACE_METHODS or target not in SURFACE_TARGETS:
+        return None
+    return method, target, prop
 
 
 def age_text(seconds: float) -> str:
@@ -129,6 +164,8 @@ class QtSensorController(QObject):
         self.time_dock = QtTimeDock(self.clock, win)
         self.alerts_dock = QtAlertsDock(win)
         self.sensors_dock = QtSensorsDock(lambda: self.entries, win)
+        self.diagnostics_dock = QtDiagnosticsDock(lambda: self.entries, win)
+        self._last_diag_wall = -math.inf
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self.frame)
@@ -149,9 +186,11 @@ class QtSensorController(QObject):
         self.selected: tuple[SensorEntry, int] | None = None
         self._surface_wall = -math.inf
         self._surface_seen: dict[int, tuple[Any, ...]] = {}  # id(layer) -> what was written last
-        self._centres: dict[int, tuple[Any, NDArray[np.float64], frozenset[str]]] = {}  # id(model) -> ...
+        self._centres: dict[int, tuple[Any, ...]] = {}  # id(model) -> (key, centres, building, ground types)
         self._modes_seen: list[tuple[str, str]] = []
-        self._weights: dict[int, tuple[Any, Any]] = {}  # id(layer) -> (geometry key, FieldWeights)
+        self._ground: dict[int, tuple[Any, NDArray[np.int64], NDArray[np.float64]]] = {}  # id(model) -> ...
+        self._weights: dict[tuple[int, Any], tuple[Any, Any]] = {}  # (id(layer), part) -> (key, FieldWeights)
+        self._vfields: dict[int, Any] = {}  # id(visual) -> visual carrying a ground field
         win.layers_dock.extra_color_modes = self.surface_modes
         self._charts: list[tuple[QtSeriesChart, int]] = []
         self.act_add_feed = QAction("Add sensor &feed…", win)
@@ -163,8 +202,11 @@ class QtSensorController(QObject):
         self.sensors_dock.propertyChanged.connect(self.set_property)
         self.sensors_dock.removeRequested.connect(lambda row: self.remove(self.entries[row]))
         self.sensors_dock.addRequested.connect(self.add_feed_dialog)
+        self.sensors_dock.idwChanged.connect(self.set_idw)
+        self.sensors_dock.diagnosticsRequested.connect(self.show_diagnostics)
         self.viewport.rwi.installEventFilter(self)  # installed after the viewport's: runs first
         win.layersChanged.connect(self._scene_changed)
+        win.bus.subscribe(LayerChanged, self._layer_changed)
         self._place_docks()
 
     # ------------------------------------------------------------------ docks
@@ -173,13 +215,26 @@ class QtSensorController(QObject):
         w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sensors_dock)
         w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alerts_dock)
         w.tabifyDockWidget(w.objects_dock, self.alerts_dock)
+        w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.diagnostics_dock)
+        w.tabifyDockWidget(self.alerts_dock, self.diagnostics_dock)
         w.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.time_dock)
         w.objects_dock.raise_()
-        for d in (self.time_dock, self.alerts_dock, self.sensors_dock):
+        for d in (self.time_dock, self.alerts_dock, self.sensors_dock, self.diagnostics_dock):
             d.hide()
 
     def docks(self) -> list[Any]:
-        return [self.sensors_dock, self.time_dock, self.alerts_dock]
+        """The docks of the sensor layers (the window lists them in View ▸ Panels)."""
+        return [self.sensors_dock, self.time_dock, self.alerts_dock, self.diagnostics_dock]
+
+    def show_diagnostics(self, row: int = -1) -> None:
+        """Show the Feed diagnostics dock, refreshed now, on the rows of sensor layer ``row``."""
+        d = self.diagnostics_dock
+        d.show()
+        d.raise_()
+        d.refresh()
+        self._last_diag_wall = time.monotonic()
+        if 0 <= row < len(self.entries):
+            d.focus(self.entries[row].name)
 
     # ------------------------------------------------------------------ layers
     def add_spec(self, spec: SensorLayerSpec) -> SensorEntry | None:
@@ -221,8 +276,10 @@ class QtSensorController(QObject):
             self.win.notify(logging.ERROR, f"Sensor layer {spec.name!r}: could not start: {exc}")
         self._legends()
         self.sensors_dock.refresh(current=len(self.entries) - 1)
-        for d in self.docks():
+        for d in (self.sensors_dock, self.time_dock, self.alerts_dock):
             d.show()
+        if self.diagnostics_dock.isVisible():
+            self.diagnostics_dock.refresh()
         if not self.timer.isActive():
             self.timer.start()
         self.win.notify(logging.INFO, f"Sensor layer {spec.name}: {spec.kind} {spec.source}")
@@ -251,6 +308,7 @@ class QtSensorController(QObject):
             self.time_dock.hide()
         self._legends()
         self.sensors_dock.refresh()
+        self.diagnostics_dock.refresh()
         self.viewport.request_render()
 
     def close(self) -> None:
@@ -420,6 +478,9 @@ class QtSensorController(QObject):
                 self.sensors_dock.show_status()
                 self._refresh_charts(t)
             self.time_dock.show_time(t)
+        if wall - self._last_diag_wall >= DIAGNOSTICS_INTERVAL and self.diagnostics_dock.isVisible():
+            self._last_diag_wall = wall
+            self.diagnostics_dock.refresh(wall)
         self.frames += 1
         self.frame_ms.append((time.perf_counter() - t_start) * 1000.0)
         return redraw
@@ -455,12 +516,13 @@ class QtSensorController(QObject):
         """Colour-by entries ``(label, key)`` the Layers dock adds for a city layer."""
         if layer is not None and getattr(layer, "kind", "city") != "city":
             return []
-        return [(f"Sensors: {label} {prop}", f"{SURFACE_PREFIX}{method}:{prop}")
-                for prop in self.properties() for method, label in SURFACE_METHODS.items()]
+        return [(f"Sensors: {label} {prop}{SURFACE_TARGETS[target]}", surface_key(method, prop, target))
+                for prop in self.properties() for method, label in SURFACE_METHODS.items()
+                for target in SURFACE_TARGETS]
 
     @staticmethod
     def is_surface_mode(key: Any) -> bool:
-        """True for a colour-by key this controller handles (``sensors:<method>:<property>``)."""
+        """True for a colour-by key this controller handles (``sensors:<method>[/<target>]:<property>``)."""
         return isinstance(key, str) and key.startswith(SURFACE_PREFIX) and key.count(":") >= 2
 
     def apply_surface(self, layer: Any) -> None:
@@ -469,22 +531,95 @@ class QtSensorController(QObject):
         self._update_surfaces(self.clock.time(), time.monotonic(), forced=True)
         self.viewport.request_render()
 
-    def _object_frame(self, model: Any) -> tuple[NDArray[np.float64], frozenset[str]]:
-        """Object xy centres relative to the scene origin and the types left in semantic colours."""
+    def field_settings(self, prop: str) -> IdwSettings:
+        """Interpolation settings of ``prop``'s field: those of the first sensor layer showing it."""
+        for e in self.entries:
+            if prop in e.visual.properties():
+                return e.spec.idw
+        return self.entries[0].spec.idw if self.entries else IdwSettings()
+
+    def set_idw(self, row: int, settings: IdwSettings) -> None:
+        """New interpolation settings for sensor layer ``row``: new weights, surfaces recoloured now."""
+        if not 0 <= row < len(self.entries):
+            return
+        e = self.entries[row]
+        if e.spec.idw == settings:
+            return
+        e.spec.idw = settings
+        self._surface_seen.clear()  # the settings are part of the weights' key: they are rebuilt
+        if self._update_surfaces(self.clock.time(), time.monotonic(), forced=True):
+            self.viewport.request_render()
+
+    def _scene_origin(self) -> NDArray[np.float64]:
+        o = self.win.scene.origin
+        return np.asarray(o if o is not None else np.zeros(3), dtype=np.float64)
+
+    def _object_frame(self, model: Any) -> tuple[NDArray[np.float64], frozenset[str], frozenset[str]]:
+        """Object xy centres relative to the scene origin, the building types and the ground types."""
         from ..model.semantics import SEMANTICS, semantic_code
         from ..model.sensor_field import object_centres
 
-        origin = np.asarray(self.win.scene.origin if self.win.scene.origin is not None else np.zeros(3), float)
+        origin = self._scene_origin()
         key = tuple(origin.tolist())
         hit = self._centres.get(id(model))
         if hit is not None and hit[0] == (model, key):
-            return hit[1], hit[2]
+            return hit[1], hit[2], hit[3]
         centres = object_centres(model.object_bboxes(), origin)  # world boxes minus the SCENE origin
         types = set(model.objects.types)
-        building = {t for t in types if semantic_code(t) == SEMANTICS.index("Building")}
-        context = frozenset(types - building) if building else frozenset()
-        self._centres[id(model)] = ((model, key), centres, context)
-        return centres, context
+        building = frozenset(t for t in types if semantic_code(t) == SEMANTICS.index("Building"))
+        ground = frozenset(t for t in types if semantic_code(t) in GROUND_CODES)
+        self._centres[id(model)] = ((model, key), centres, building, ground)
+        return centres, building, ground
+
+    def _ground_points(self, model: Any, objects: NDArray[np.bool_]
+                       ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Vertices of the triangles of ``objects`` and their xy relative to the scene origin."""
+        from ..model.sensor_field import object_vertices
+
+        origin = self._scene_origin()
+        key = (model, tuple(origin.tolist()), objects.tobytes())
+        hit = self._ground.get(id(model))
+        if hit is not None and hit[0] == key:
+            return hit[1], hit[2]
+        idx = object_vertices(model.triangles, model.tri_object, objects)
+        xy = (model.vertices[idx, :2].astype(np.float64) + (np.asarray(model.origin, float)[:2] - origin[:2]))
+        self._ground[id(model)] = (key, idx, xy)
+        return idx, xy
+
+    def _ground_parts(self, lay: Any) -> list[tuple[Any, NDArray[np.bool_]]]:
+        """``(visual, objects)`` drawing the ground of city layer ``lay``: its own ground-type objects
+        (terrain, roads, land use) and the terrain layer split off its model."""
+        _, _, ground = self._object_frame(lay.model)
+        parts = []
+        if ground:
+            sel = np.array([t in ground for t in lay.model.objects.types], dtype=bool)
+            parts.append((lay.visual, sel))
+        for other in self.win.layers:
+            if other.owner is lay:
+                parts.append((other.visual, np.ones(other.model.n_objects, dtype=bool)))
+        return parts
+
+    def _field_values(self, key: Any, pts: NDArray[np.float64], pos: NDArray[np.float64],
+                      vals: NDArray[np.float64], method: str, st: IdwSettings) -> NDArray[np.float64]:
+        """Field values at ``pts``: weights kept per ``key`` while the sensors and settings stay."""
+        from ..model.sensor_field import field_weights
+
+        # the weights depend only on where the sensors are (spare candidates cover silent ones): kept
+        wkey = (method, st, len(pts), pos.tobytes())
+        cached = self._weights.get(key)
+        if cached is None or cached[0] != wkey:
+            cand = SURFACE_CANDIDATES if method == "nearest" else (2 * st.k if st.k > 0 else None)
+            cached = (wkey, field_weights(pts, pos, method=method, power=st.power, k=st.k, candidates=cand,
+                                          max_distance=st.max_distance))
+            self._weights[key] = cached
+        fw = cached[1]
+        out = fw.apply(vals)
+        # points whose candidates all lack a value: from the sensors that have one (rare)
+        redo = np.isnan(out) & fw.refillable() & np.isfinite(pts).all(axis=1)
+        if redo.any() and np.isfinite(vals).any():
+            out[redo] = field_weights(pts[redo], pos, np.isfinite(vals), method=method, power=st.power, k=st.k,
+                                      max_distance=st.max_distance).apply(vals)
+        return out
 
     def _sensor_state(self, prop: str, t: float) -> tuple[NDArray[np.float64], NDArray[np.float64],
                                                              tuple[float, float], str]:
@@ -512,37 +647,64 @@ class QtSensorController(QObject):
             lo, hi = (0.0, 1.0) if not math.isfinite(lo) else (lo, lo + 1.0)
         return np.concatenate(pos), np.concatenate(vals), (lo, hi), unit
 
+    def _drop_fields(self, keep: set[int]) -> bool:
+        """Clear the vertex fields written on visuals not in ``keep`` (their layer left the ground mode)."""
+        drop = [k for k in self._vfields if k not in keep]
+        shown = {id(lay.visual) for lay in self.win.layers}
+        for k in drop:
+            vis = self._vfields.pop(k)
+            if k in shown:
+                vis.set_vertex_values(None, notify=False)
+        return bool(drop)
+
+    def _layer_changed(self, ev: Any) -> None:
+        """A Layers dock change: a layer leaving a sensor mode loses its ground field at once."""
+        if ev.what != "color_by" or not 0 <= ev.layer < len(self.win.layers):
+            return
+        lay = self.win.layers[ev.layer]
+        if parse_surface_key(ev.value) is None:
+            self._surface_seen.pop(id(lay), None)
+            if self._drop_fields(set(self._vfields) - {id(v) for v, _ in self._ground_parts(lay)}):
+                self.viewport.request_render()
+
     def _update_surfaces(self, t: float, wall: float, forced: bool = False, revert: bool = False) -> bool:
         """Recolour city layers coloured by sensors: at most every :data:`SURFACE_INTERVAL` seconds
-        (unless ``forced``) and only where the sensor values at ``t`` or their range changed.
+        (unless ``forced``) and only where the sensor values at ``t``, their range or the
+        interpolation settings changed.
 
-        With ``revert`` (a sensor layer was removed), layers whose property no sensor layer
-        has any more go back to semantic colours; otherwise they wait (a scene file may name
-        a property before its feed delivered it).
+        Buildings get a value per object (``set_object_values``), the ground (terrain, roads,
+        land use, the terrain layer split off the model) a value per vertex
+        (``set_vertex_values``), smooth across its triangles. With ``revert`` (a sensor
+        layer was removed), layers whose property no sensor layer has any more go back to
+        semantic colours; otherwise they wait (a scene file may name a property before its
+        feed delivered it).
         """
         if not forced and wall - self._surface_wall < SURFACE_INTERVAL:
             return False
         self._surface_wall = wall
         live = {id(lay.model) for lay in self.win.layers}
-        for k in [k for k in self._centres if k not in live]:
-            del self._centres[k]
-        surfaced = {id(lay) for lay in self.win.layers if self.is_surface_mode(lay.color_by)}
-        for k in [k for k in self._weights if k not in surfaced]:
-            del self._weights[k]
+        for cache in (self._centres, self._ground):
+            for k in [k for k in cache if k not in live]:
+                del cache[k]
         modes = self.surface_modes()
         if modes != self._modes_seen:  # new properties (or layers): offer them in the Layers dock
             self._modes_seen = modes
             self.win.layers_dock.refresh()
-        from ..model.sensor_field import field_weights
-
         keys = {k for _, k in modes}
+        surfaced = {id(lay) for lay in self.win.layers if lay.color_by in keys}
+        for k in [k for k in self._weights if k[0] not in surfaced]:
+            del self._weights[k]
         wrote = False
         states: dict[str, Any] = {}
+        fields: set[int] = set()  # visuals that keep a vertex field
         for lay in self.win.layers:
-            if not self.is_surface_mode(lay.color_by):
+            parsed = parse_surface_key(lay.color_by)
+            if parsed is None:
                 continue
+            method, target, prop = parsed
             if lay.color_by not in keys:
-                if not revert:
+                if not revert:  # keeps what it shows until its property comes (back)
+                    fields.update(id(v) for v, _ in self._ground_parts(lay))
                     continue
                 lay.visual.set_color_mode("semantic")
                 lay.color_by = "semantic"
@@ -551,34 +713,38 @@ class QtSensorController(QObject):
                 self.win._update_legend()
                 wrote = True
                 continue
-            _, method, prop = lay.color_by.split(":", 2)
-            if method not in SURFACE_METHODS:
-                continue
+            parts = self._ground_parts(lay) if target != "buildings" else []
+            fields.update(id(v) for v, _ in parts)
             if prop not in states:
                 states[prop] = self._sensor_state(prop, t)
             pos, vals, rng, unit = states[prop]
-            centres, context = self._object_frame(lay.model)
-            sig = (lay.color_by, rng, len(centres), vals.tobytes(), pos.tobytes())
+            st = self.field_settings(prop)
+            centres, building, ground = self._object_frame(lay.model)
+            sig = (lay.color_by, rng, st, len(centres), vals.tobytes(), pos.tobytes(),
+                   tuple(id(v) for v, _ in parts))
             if self._surface_seen.get(id(lay)) == sig:
                 continue
             self._surface_seen[id(lay)] = sig
-            # the weights depend only on where the sensors are (spare candidates cover silent ones): kept
-            wkey = (lay.color_by, len(centres), pos.tobytes())
-            cached = self._weights.get(id(lay))
-            if cached is None or cached[0] != wkey:
-                cached = (wkey, field_weights(centres, pos, method=method, power=IDW_POWER, k=IDW_K,
-                                              candidates=SURFACE_CANDIDATES))
-                self._weights[id(lay)] = cached
-            obj_vals = cached[1].apply(vals)
-            # objects whose candidates all lack a value: from the sensors that have one (rare)
-            redo = np.isnan(obj_vals) & np.isfinite(centres).all(axis=1)
-            if redo.any() and np.isfinite(vals).any():
-                obj_vals[redo] = field_weights(centres[redo], pos, np.isfinite(vals), method=method,
-                                               power=IDW_POWER, k=IDW_K).apply(vals)
+            types = frozenset(lay.model.objects.types)
+            if target == "ground":
+                obj_vals = np.full(len(centres), np.nan)
+                context = types - ground  # buildings and the rest in semantic colours
+            else:
+                obj_vals = self._field_values((id(lay), "objects"), centres, pos, vals, method, st)
+                context = (types - building - (ground if target == "both" else frozenset())) if building \
+                    else frozenset()
             label = f"{prop} [{unit}]" if unit else prop
             lay.visual.set_object_values(obj_vals, rng[0], rng[1], f"{label} · {SURFACE_METHODS[method]}",
                                          context_types=context, notify=False)
+            for vis, sel in parts:
+                idx, xy = self._ground_points(vis.model, sel)
+                v = self._field_values((id(lay), id(vis)), xy, pos, vals, method, st)
+                full = np.full(len(vis.model.vertices), np.nan)
+                full[idx] = v
+                vis.set_vertex_values(full, rng[0], rng[1], objects=sel, notify=False)
+                self._vfields[id(vis)] = vis
             wrote = True
+        wrote |= self._drop_fields(fields)
         if wrote:
             self.win._update_legend()
         return wrote

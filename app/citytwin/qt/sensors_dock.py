@@ -1,4 +1,5 @@
-"""The Sensors dock: the scene's sensor layers (visibility, shown property, feed state, counts)."""
+"""The Sensors dock: the scene's sensor layers (visibility, shown property, feed state, counts), the
+interpolation settings of surfaces coloured by them and the way to the Feed diagnostics dock."""
 
 from __future__ import annotations
 
@@ -10,16 +11,21 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
+    QDoubleSpinBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
+    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from ..model.sensor_spec import IdwSettings
 from .checklist import fill_check_list
 
 
@@ -37,12 +43,16 @@ def _sensor_icon() -> QIcon:
 
 class QtSensorsDock(QDockWidget):
     """List of sensor layers. Emits ``visibilityChanged(row, bool)``, ``propertyChanged(row, name)``,
-    ``removeRequested(row)`` and ``addRequested()``; it never touches the layers itself."""
+    ``removeRequested(row)``, ``addRequested()``, ``idwChanged(row, IdwSettings)`` (power, k,
+    radius of surfaces coloured by the layer) and ``diagnosticsRequested(row)``; it never touches
+    the layers itself."""
 
     visibilityChanged = Signal(int, bool)
     propertyChanged = Signal(int, str)
     removeRequested = Signal(int)
     addRequested = Signal()
+    idwChanged = Signal(int, object)
+    diagnosticsRequested = Signal(int)
 
     def __init__(self, entries: Callable[[], Sequence[Any]], parent: QWidget | None = None) -> None:
         super().__init__("Sensors", parent)
@@ -57,9 +67,13 @@ class QtSensorsDock(QDockWidget):
         buttons = QHBoxLayout()
         self.add_btn = QToolButton(w, text="＋", toolTip="Add a sensor feed (MQTT, SensorThings or a replay file)")
         self.remove_btn = QToolButton(w, text="✕", toolTip="Remove the sensor layer")
+        self.diag_btn = QPushButton("Diagnostics…", w)
+        self.diag_btn.setObjectName("sensorDiagnosticsButton")
+        self.diag_btn.setToolTip("Feed diagnostics: messages received, rejected by reason, connection errors")
         buttons.addWidget(self.add_btn)
         buttons.addWidget(self.remove_btn)
         buttons.addStretch(1)
+        buttons.addWidget(self.diag_btn)
         v.addLayout(buttons)
         form = QFormLayout()
         self.prop = QComboBox(w)
@@ -70,12 +84,38 @@ class QtSensorsDock(QDockWidget):
         form.addRow("Show", self.prop)
         form.addRow("Feed", self.status)
         v.addLayout(form)
+        box = QGroupBox("Surfaces coloured by sensors", w)
+        box.setToolTip("Buildings and ground coloured by a sensor property (Layers dock, colour by "
+                       "\"Sensors: …\"): how values are interpolated between the sensors")
+        f2 = QFormLayout(box)
+        self.idw_power = QDoubleSpinBox(box, minimum=0.5, maximum=8.0, singleStep=0.5, decimals=1)
+        self.idw_power.setObjectName("idwPower")
+        self.idw_power.setToolTip("IDW weight 1/distance^power: higher gives more local patches")
+        self.idw_k = QSpinBox(box, minimum=0, maximum=64)
+        self.idw_k.setObjectName("idwNeighbours")
+        self.idw_k.setSpecialValueText("all")
+        self.idw_k.setToolTip("Nearest sensors averaged per point (IDW)")
+        self.idw_radius = QDoubleSpinBox(box, minimum=0.0, maximum=100_000.0, singleStep=50.0, decimals=0)
+        self.idw_radius.setObjectName("idwRadius")
+        self.idw_radius.setSuffix(" m")
+        self.idw_radius.setSpecialValueText("no limit")
+        self.idw_radius.setToolTip("Sensors farther away do not count (nearest and IDW); points with none "
+                                   "in reach have no value")
+        f2.addRow("Power", self.idw_power)
+        f2.addRow("Neighbours", self.idw_k)
+        f2.addRow("Max radius", self.idw_radius)
+        self.idw_box = box
+        v.addWidget(box)
         self.setWidget(w)
         self._filling = False
         self.list.itemChanged.connect(self._item_changed)
         self.list.currentRowChanged.connect(self._current_changed)
         self.prop.currentIndexChanged.connect(self._prop_changed)
         self.add_btn.clicked.connect(self.addRequested.emit)
+        self.diag_btn.clicked.connect(lambda: self.diagnosticsRequested.emit(self.current()))
+        for sb in (self.idw_power, self.idw_k, self.idw_radius):
+            sb.setKeyboardTracking(False)  # typing "250" is one change, not three
+            sb.valueChanged.connect(self._idw_edited)
         self.remove_btn.clicked.connect(self._remove_clicked)
         self.refresh()
 
@@ -100,6 +140,7 @@ class QtSensorsDock(QDockWidget):
         ok = 0 <= row < len(entries)
         self.prop.setEnabled(ok)
         self.remove_btn.setEnabled(ok)
+        self.idw_box.setEnabled(ok)
         self._filling = True
         try:
             self.prop.clear()
@@ -109,6 +150,7 @@ class QtSensorsDock(QDockWidget):
                     unit = vis.unit(name)
                     self.prop.addItem(f"{name} [{unit}]" if unit else name, name)
                 self.prop.setCurrentIndex(max(self.prop.findData(vis.property), 0))
+                self.show_idw(entries[row].spec.idw)
         finally:
             self._filling = False
         self.show_status()
@@ -121,6 +163,25 @@ class QtSensorsDock(QDockWidget):
             self.status.setText("no sensor layer")
             return
         self.status.setText(entries[row].status_text())
+
+    def show_idw(self, st: IdwSettings) -> None:
+        """Show interpolation settings (no signal)."""
+        was, self._filling = self._filling, True
+        try:
+            self.idw_power.setValue(st.power)
+            self.idw_k.setValue(st.k)
+            self.idw_radius.setValue(st.max_distance or 0.0)
+        finally:
+            self._filling = was
+
+    def idw_settings(self) -> IdwSettings:
+        """The settings the spin boxes show."""
+        r = self.idw_radius.value()
+        return IdwSettings(power=self.idw_power.value(), k=self.idw_k.value(), max_distance=r if r > 0 else None)
+
+    def _idw_edited(self, *_: Any) -> None:
+        if not self._filling and self.current() >= 0:
+            self.idwChanged.emit(self.current(), self.idw_settings())
 
     def _remove_clicked(self) -> None:
         if self.current() >= 0:
