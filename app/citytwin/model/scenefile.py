@@ -15,6 +15,7 @@ Format (``version = 1``)::
     opacity = 1.0
     color_by = "semantic"              # or an attribute name
     lod = "best"                       # "best", "lowest" or a number
+    textures = false                   # optional: hide the file's textures (default: shown)
 
     [camera]                           # world coordinates of the scene CRS
     position = [x, y, z]
@@ -84,6 +85,7 @@ class Dataset:
     opacity: float = 1.0
     color_by: str | None = None
     lod: str | float = "best"
+    textures: bool = True  # draw the dataset's textures where it has them
 
 
 @dataclass
@@ -175,6 +177,7 @@ def read_scene(path: str | Path) -> SceneFile:
                 opacity=float(d.get("opacity", 1.0)),
                 color_by=d.get("color_by"),
                 lod=lod if isinstance(lod, str) else float(lod),
+                textures=bool(d.get("textures", True)),
             )
         )
     cam = _camera(doc["camera"], p, "camera") if isinstance(doc.get("camera"), dict) else None
@@ -258,6 +261,7 @@ def scene_toml(scene: SceneFile, path: str | Path) -> str:
         lines += ["", "[[datasets]]", *_table({
             "name": d.name or None, "path": Path(rel).as_posix(), "crs": d.crs, "visible": d.visible,
             "opacity": float(d.opacity), "color_by": d.color_by, "lod": d.lod,
+            "textures": None if d.textures else False,  # written only when off: old files stay as they were
         })]
     if scene.camera is not None:
         lines += ["", "[camera]", *_table(_cam_items(scene.camera))]

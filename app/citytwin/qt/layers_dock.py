@@ -1,6 +1,8 @@
 """The Layers dock: a list of layers (visibility check box, order) and the current
-layer's style (opacity, colour by, LoD). Changes go out as
-:class:`~citytwin.model.events.LayerChanged` events on the bus."""
+layer's style (opacity, colour by, LoD, textures). Changes go out as
+:class:`~citytwin.model.events.LayerChanged` events on the bus; the "Textures" switch
+also sets the layer's visual directly (``VtkCityVisual.set_textures``) and records
+``textures`` in the layer's dataset entry (how a scene file names it)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDockWidget,
     QFormLayout,
@@ -76,9 +79,13 @@ class QtLayersDock(QDockWidget):
         self.color_by.setMaxVisibleItems(20)
         self.lod = QComboBox(w)
         self.lod.setObjectName("lodCombo")
+        self.textures = QCheckBox("Show the images of textured surfaces", w)
+        self.textures.setObjectName("texturesCheck")
+        self.textures.setToolTip("Textures of this layer (off while it is coloured by an attribute)")
         form.addRow("Opacity", self.opacity)
         form.addRow("Colour by", self.color_by)
         form.addRow("LoD", self.lod)
+        form.addRow("Textures", self.textures)
         v.addLayout(form)
         self.setWidget(w)
         self._filling = False
@@ -89,6 +96,7 @@ class QtLayersDock(QDockWidget):
         self.opacity.valueChanged.connect(lambda val: self._emit("opacity", val / 100.0))
         self.color_by.currentIndexChanged.connect(lambda _i: self._emit("color_by", self.color_by.currentData()))
         self.lod.currentIndexChanged.connect(lambda _i: self._emit("lod", self.lod.currentData()))
+        self.textures.toggled.connect(self._textures_toggled)
         self.up_btn.clicked.connect(lambda: self._emit("order", -1))
         self.down_btn.clicked.connect(lambda: self._emit("order", +1))
         self.remove_btn.clicked.connect(lambda: self._emit("remove", None))
@@ -120,6 +128,7 @@ class QtLayersDock(QDockWidget):
         enabled = 0 <= row < len(layers)
         for wdg in (self.opacity, self.color_by, self.lod, self.up_btn, self.down_btn, self.remove_btn):
             wdg.setEnabled(enabled)
+        self.textures.setEnabled(False)
         if not enabled:
             return
         layer = layers[row]
@@ -140,8 +149,21 @@ class QtLayersDock(QDockWidget):
                 self.lod.addItem(label, value)
             j = self.lod.findData(layer.lod)
             self.lod.setCurrentIndex(max(j, 0))
+            has = bool(getattr(layer.visual, "has_textures", False))
+            self.textures.setEnabled(has)
+            self.textures.setChecked(has and bool(getattr(layer.visual, "textures_enabled", False)))
         finally:
             self._filling = False
+
+    def _textures_toggled(self, on: bool) -> None:
+        """The "Textures" switch of the current layer."""
+        if self._filling or self.current() < 0:
+            return
+        layer = self.layers()[self.current()]
+        if getattr(layer.visual, "has_textures", False):
+            layer.visual.set_textures(on)
+        layer.dataset["textures"] = bool(on)
+        self._emit("textures", bool(on))
 
     def _item_changed(self, item: QListWidgetItem) -> None:
         if self._filling:

@@ -29,6 +29,7 @@ from ..model.city import CityModel
 from ..model.scenefile import Camera as SceneCamera
 from ..model.scenefile import View
 from .overlays import Legend, MapOverlays
+from .textures import check_gl
 from .viewtools import window_image
 from .visual import Callbacks, PickResult, VtkCityVisual, display_ray
 
@@ -117,7 +118,16 @@ class CityLighting:
         self.uniforms.SetUniformf("citySunIntensity", float(sun_intensity))
         self.uniforms.SetUniformf("cityHeadIntensity", float(head_intensity))
         self.update()
-        self._tag = renderer.AddObserver("StartEvent", lambda *_: self.update())  # type: ignore[call-overload,arg-type]
+        self._gl_checked = False
+        self._tag = renderer.AddObserver("StartEvent", lambda *_: self._on_start())  # type: ignore[call-overload,arg-type]
+
+    def _on_start(self) -> None:
+        if not self._gl_checked:  # the first frame, context current: texture filtering for this GL
+            self._gl_checked = True
+            win = self.renderer.GetRenderWindow()
+            if win is not None:
+                check_gl(win)
+        self.update()
 
     def apply(self, actor: Any) -> None:
         """Light ``actor`` with this shader (no specular).

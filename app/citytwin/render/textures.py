@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,13 +41,22 @@ __all__ = [
     "TextureGroup",
     "TextureSet",
     "build_texture_set",
+    "check_gl",
     "pack_shelves",
     "textured_polydata",
     "textured_triangle_mask",
+    "vtk_texture",
 ]
 
 #: UVs this far outside [0, 1] still count as "inside" (rounding in the data).
 UV_SLACK = 0.02
+
+#: Anisotropic filtering of the textures (sharp walls seen at a grazing angle). Software
+#: OpenGL (llvmpipe) pays about 40 % of a textured frame for it: :func:`check_gl` turns
+#: it off there, once per process, when the first frame is drawn.
+_GL = {"anisotropy": 8.0, "checked": False}
+_TEXTURES: weakref.WeakSet[Any] = weakref.WeakSet()
+_SOFTWARE_GL = ("llvmpipe", "softpipe", "swrast", "software rasterizer", "microsoft basic render")
 
 
 @dataclass
@@ -365,9 +375,11 @@ def textured_polydata(model: CityModel, tri_index: NDArray[np.integer], texset: 
     uv[atlas] = r[atlas, :2] + np.clip(uv[atlas], 0.0, 1.0) * r[atlas, 2:]
     mirror = np.array([texset.groups[g].mirror for g in grp.tolist()], dtype=bool) if len(grp) else atlas
     uv[mirror] *= 0.5
-    tc = np.ascontiguousarray(uv, dtype=np.float32)
-    pd.point_data["uv"] = tc
-    pd.GetPointData().SetActiveTCoords("uv")
+    from vtkmodules.util.numpy_support import numpy_to_vtk
+
+    tc = numpy_to_vtk(np.ascontiguousarray(uv, dtype=np.float32).reshape(-1, 2), deep=True)
+    tc.SetName("uv")
+    pd.GetPointData().SetTCoords(tc)
     pd.point_data["vertex"] = vertex
     pd.cell_data["object"] = np.ascontiguousarray(model.tri_object[tri_index], dtype=np.int32)
     pd.cell_data["semantic"] = np.ascontiguousarray(model.tri_semantic[tri_index], dtype=np.uint8)
@@ -375,6 +387,22 @@ def textured_polydata(model: CityModel, tri_index: NDArray[np.integer], texset: 
     pd.cell_data["flat"] = flat_triangles(model, tri_index).astype(np.uint8)
     pd._citytwin_point_cell = point_cell  # type: ignore[attr-defined]
     return pd
+
+
+def check_gl(render_window: Any) -> None:
+    """Once per process, with a current context: no anisotropic filtering on software OpenGL."""
+    if _GL["checked"]:
+        return
+    _GL["checked"] = True
+    try:
+        caps = str(render_window.ReportCapabilities() or "").lower()
+    except Exception:  # noqa: BLE001 - no context: keep the default
+        return
+    if any(k in caps for k in _SOFTWARE_GL):
+        _GL["anisotropy"] = 1.0
+        for tex in list(_TEXTURES):
+            tex.SetMaximumAnisotropicFiltering(1.0)
+        log.info("software OpenGL: textures without anisotropic filtering")
 
 
 def vtk_texture(group: TextureGroup, mipmap: bool = True, anisotropy: float = 8.0) -> Any:
@@ -395,8 +423,8 @@ def vtk_texture(group: TextureGroup, mipmap: bool = True, anisotropy: float = 8.
     tex.SetColorModeToDirectScalars()
     tex.InterpolateOn()
     tex.SetMipmap(bool(mipmap))
-    if anisotropy > 1:
-        tex.SetMaximumAnisotropicFiltering(float(anisotropy))
+    tex.SetMaximumAnisotropicFiltering(float(min(anisotropy, _GL["anisotropy"])))
+    _TEXTURES.add(tex)
     tex.SetRepeat(bool(group.repeat))
     tex.SetEdgeClamp(not group.repeat)
     return tex

@@ -313,6 +313,11 @@ class VtkCityVisual:
         return len(self.cell_object)
 
     @property
+    def cell_triangle(self) -> NDArray[np.int32]:
+        """Per drawn cell, its triangle in ``model.triangles`` (textured cells included)."""
+        return self._cell_triangle
+
+    @property
     def n_textured_cells(self) -> int:
         """Cells drawn by the texture actors."""
         return self.n_cells - self._parts[0].n_cells
@@ -328,6 +333,7 @@ class VtkCityVisual:
         self._lod = lod
         self._build_geometry()
         self._write_colors()
+        self._sync_visibility()  # a texture actor with no cells at this LoD is hidden
         self.changed.emit("lod")
 
     # ------------------------------------------------------------ colours
