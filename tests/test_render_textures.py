@@ -389,6 +389,29 @@ def test_textures_off_restores_the_coloured_look() -> None:
     assert (np.abs(on - plain).max(axis=2) > 20).mean() > 0.1
 
 
+def test_textures_off_at_start_reads_no_image_until_switched_on(monkeypatch) -> None:  # noqa: ANN001
+    from citytwin.render import textures, visual
+
+    model = read(P53)
+    want = shot(model)
+    calls = []
+    real = textures.build_texture_set
+    monkeypatch.setattr(visual, "build_texture_set", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with SceneView(size=SIZE, overlays=False) as sv:
+        vis = sv.add_model(model, textures=False)
+        assert calls == [] and vis.has_textures and not vis.textures_shown
+        assert vis.actors() == [vis.actor] and vis.n_textured_cells == 0
+        sv.set_view("iso")
+        off = sv.screenshot().astype(int)
+        vis.set_textures(True)  # images read now; the new actors join the renderer, lit alike
+        assert calls == [1] and vis.textures_shown and len(vis.actors()) == 2
+        assert all(sv.renderer.HasViewProp(a) for a in vis.actors())
+        assert vis.actors()[1].GetShaderProperty() is sv.lighting.shader_property
+        on = sv.screenshot().astype(int)
+    assert (np.abs(on - want).max(axis=2) > 3).mean() < 0.002
+    assert (np.abs(off - shot(bare(model))).max(axis=2) > 3).mean() < 0.002
+
+
 def test_picking_a_textured_wall_returns_its_building() -> None:
     model = read(YOKOSUKA)
     with SceneView(size=SIZE, overlays=False) as sv:

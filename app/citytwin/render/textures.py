@@ -370,10 +370,10 @@ def textured_polydata(model: CityModel, tri_index: NDArray[np.integer], texset: 
     assert p.uv is not None
     uv = p.uv[uniq].astype(np.float64)
     grp = texset.group_of[tex] if len(tex) else np.zeros(0, np.int32)
-    atlas = np.array([not texset.groups[g].repeat for g in grp.tolist()], dtype=bool) if len(grp) else grp.astype(bool)
+    atlas = ~np.array([g.repeat for g in texset.groups], dtype=bool)[grp]
     r = texset.rect[tex]
     uv[atlas] = r[atlas, :2] + np.clip(uv[atlas], 0.0, 1.0) * r[atlas, 2:]
-    mirror = np.array([texset.groups[g].mirror for g in grp.tolist()], dtype=bool) if len(grp) else atlas
+    mirror = np.array([g.mirror for g in texset.groups], dtype=bool)[grp]
     uv[mirror] *= 0.5
     from vtkmodules.util.numpy_support import numpy_to_vtk
 

@@ -199,16 +199,23 @@ class VtkCityVisual:
         self._parts: list[_Part] = [_Part(self.mapper, self.actor)]
         self.texture_set: TextureSet | None = None
         self._tri_group: NDArray[np.int32] | None = None  # per model triangle: texture group or -1
-        self._setup_textures(offset)
+        self._textures_loaded = False
+        if self._textures_on:
+            self._setup_textures()
         self.styling: Styling = semantic_styling(model.n_objects)
         self._build_geometry()
         self.set_color_mode(color_by, notify=False)
 
     # ------------------------------------------------------------ textures
-    def _setup_textures(self, offset: Iterable[float]) -> None:
-        """Read and pack the images once; one actor per texture group (nothing without textures)."""
+    def _setup_textures(self) -> None:
+        """Read and pack the images once; one actor per texture group (nothing without textures).
+
+        Runs at construction, or on the first :meth:`set_textures` ``(True)`` of a visual
+        made with ``textures=False`` (which reads no image until then).
+        """
+        self._textures_loaded = True
         m = self.model
-        if m.polygons.uv is None or not m.textures:
+        if not self._may_have_textures():
             return
         tmask = textured_triangle_mask(m)
         if not tmask.any():
@@ -221,6 +228,7 @@ class VtkCityVisual:
         grp = np.full(m.n_triangles, -1, dtype=np.int32)
         grp[tmask] = ts.group_of[tex[tmask]]
         self._tri_group = grp
+        offset = self.actor.GetPosition()
         for g in ts.groups:
             mapper = _colour_mapper()
             actor = _city_actor(mapper, offset)
@@ -231,10 +239,29 @@ class VtkCityVisual:
                  m.source, int((ts.group_of >= 0).sum()), ts.n_pages, len(ts.groups) - ts.n_pages,
                  ts.texels() / 1e6, ts.seconds)
 
+    def _may_have_textures(self) -> bool:
+        m = self.model
+        return m.polygons.uv is not None and any(t.get("found", True) for t in m.textures)
+
     @property
     def has_textures(self) -> bool:
-        """Whether the model has textures this visual can draw."""
-        return self.texture_set is not None
+        """Whether the model has textures this visual can draw (before they are read: whether
+        it references existing images)."""
+        return self.texture_set is not None if self._textures_loaded else self._may_have_textures()
+
+    def _attach_new_texture_actors(self) -> None:
+        """Texture actors made after the layer was added: into the renderers that hold
+        :attr:`actor`, with its shader, opacity and visibility."""
+        sp = self.actor.GetShaderProperty()
+        renderers = [self.actor.GetConsumer(k) for k in range(self.actor.GetNumberOfConsumers())]
+        for part in self._parts[1:]:
+            part.actor.SetShaderProperty(sp)
+            part.actor.GetProperty().SetSpecular(self.actor.GetProperty().GetSpecular())
+            part.actor.GetProperty().SetOpacity(self.opacity)
+            for ren in renderers:
+                if ren is not None and ren.IsA("vtkRenderer") and not ren.HasViewProp(part.actor):
+                    ren.AddActor(part.actor)
+        self._sync_visibility()
 
     @property
     def textures_enabled(self) -> bool:
@@ -254,6 +281,14 @@ class VtkCityVisual:
         if on == self._textures_on:
             return
         self._textures_on = on
+        if on and not self._textures_loaded:  # made with textures=False: read the images now
+            self._setup_textures()
+            if self.texture_set is not None:
+                self._build_geometry()
+                self._attach_new_texture_actors()
+                self._write_colors()
+                self.changed.emit("textures")
+                return
         self._write_colors(restyle=False)
         self.changed.emit("textures")
 
