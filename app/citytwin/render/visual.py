@@ -324,13 +324,15 @@ class VtkCityVisual:
                 offset += part.n_cells
         self.polydata = self._parts[0].polydata
         parts = self._parts
-        self.cell_object: NDArray[np.int32] = np.concatenate([np.asarray(p.polydata.cell_data["object"])
-                                                              for p in parts])
-        self.cell_semantic: NDArray[np.uint8] = np.concatenate([np.asarray(p.polydata.cell_data["semantic"])
-                                                                for p in parts])
-        self.cell_flat = np.concatenate([np.asarray(p.polydata.cell_data["flat"]) for p in parts]).astype(bool)
-        self._cell_triangle: NDArray[np.int32] = np.concatenate([np.asarray(p.polydata.cell_data["triangle"])
-                                                                 for p in parts])
+
+        def cells(name: str) -> NDArray[Any]:
+            arrays = [np.asarray(p.polydata.cell_data[name]) for p in parts]
+            return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)  # no copy without textures
+
+        self.cell_object: NDArray[np.int32] = cells("object")
+        self.cell_semantic: NDArray[np.uint8] = cells("semantic")
+        self.cell_flat = cells("flat").astype(bool)
+        self._cell_triangle: NDArray[np.int32] = cells("triangle")
         self._point_cell: NDArray[np.int64] = parts[0].point_cell  # of the coloured part
         self._point_rgb = parts[0].point_rgb
         self._rgb_vtk = parts[0].rgb_vtk
