@@ -19,7 +19,7 @@ import orjson
 import pytest
 
 from citytwin.core.errors import CityTwinError
-from citytwin.live.broker import LocalBroker, mosquitto_path
+from citytwin.live.broker import LocalBroker, free_port, mosquitto_path
 from citytwin.live.ingest import Ingest
 from citytwin.live.payloads import PayloadParser, PlainMapping
 from citytwin.live.session import SensorSession
@@ -192,6 +192,37 @@ def test_broker_killed_and_restarted_reconnects_and_later_readings_arrive(broker
         ing.stop()
     assert layer.latest_at(np.inf)[1][layer.index["0"]] == BASE + 20
     assert ing.diag.accounted(0) and ing.diag.rejected_total == 0
+
+
+def test_broker_down_at_start_then_up_and_a_second_start_after_stop() -> None:
+    port = free_port()
+    layer = SensorLayer()
+    ing = ProcessIngest(layer, _cfg(f"mqtt://127.0.0.1:{port}", ["v1.1/#"]))
+    ing.start()
+    broker = LocalBroker(port=port)
+    try:
+        assert ing.wait_for("reconnecting", 30)  # the child retries with MqttFeed's backoff
+        assert ing.diag.connects == 0 and "cannot reach" in ing.diag.last_error
+        broker.start()
+        assert ing.wait_for("connected", 30)
+        pub = _publisher(port)
+        pub.publish("v1.1/Datastreams(1)/Observations", _obs(BASE, 7.0), qos=1).wait_for_publish(10)
+        assert _wait(lambda: ing.diag.applied == 1, ing)
+        ing.stop()
+        ing.register([Datastream(id="between", name="declared while stopped")])
+        ing.start()  # a new child, same index space
+        assert ing.wait_for("connected", 30)
+        pub.publish("v1.1/Datastreams(2)/Observations", _obs(BASE, 8.0), qos=1).wait_for_publish(10)
+        pub.publish("v1.1/Datastreams(between)/Observations", _obs(BASE, 9.0), qos=1).wait_for_publish(10)
+        pub.publish("v1.1/Datastreams(1)/Observations", _obs(BASE + 1, 10.0), qos=1).wait_for_publish(10)
+        assert _wait(lambda: ing.diag.applied == 4, ing)
+        _close(pub)
+    finally:
+        ing.stop()
+        broker.close()
+    vals = layer.latest_at(np.inf)[0]
+    assert {ds.id: float(vals[i]) for i, ds in enumerate(layer.datastreams)} == {"1": 10.0, "between": 9.0, "2": 8.0}
+    assert ing.diag.connects == 2 and ing.diag.accounted(0)
 
 
 def test_stop_mid_stream_loses_nothing_delivered(broker: LocalBroker) -> None:

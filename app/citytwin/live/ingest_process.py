@@ -104,6 +104,7 @@ class ProcessIngest:
                          "max_future": float(max_future), "interval": float(interval),
                          "batch_max": int(batch_max)}
         self._early: list[Datastream] = []
+        self._control = threading.RLock()
         self._link: _Link | None = None
         self._finalizer: weakref.finalize | None = None
         self._state = _State()
@@ -124,11 +125,12 @@ class ProcessIngest:
         Unlike :meth:`Ingest.register` this returns no indices: the child assigns them.
         """
         streams = list(streams)
-        link = self._link
-        if link is None:
-            self._early.extend(streams)  # handed to the child when it starts
-        elif not link.send(("register", streams)):
-            self._local.register(streams)  # the child is gone: nothing can disagree any more
+        with self._control:  # not while stop() waits for the child's last batch
+            link = self._link
+            if link is None:
+                self._early.extend(streams)  # handed to the child when it starts
+            elif link.stopping or not link.send(("register", streams)):
+                self._local.register(streams)  # no child any more: nothing can disagree
 
     def drain(self) -> Update:
         """Apply everything received from the child since the last call in one vectorised update."""
@@ -151,9 +153,16 @@ class ProcessIngest:
         return self._state.wait_for(str(getattr(state, "value", state)), timeout)
 
     def start(self) -> None:
-        """Start the child process; it connects in the background, retrying with backoff."""
-        if self._link is not None:
-            return
+        """Start the child process; it connects in the background, retrying with backoff.
+
+        A no-op while one runs; after :meth:`stop` a new child continues in the same index space.
+        """
+        with self._control:
+            if self._link is not None and not self._link.stopping:
+                return
+            self._start()
+
+    def _start(self) -> None:
         self._state.set("connecting")
         early, self._early = self._early, []
         link = _Link(self._local, self.diag, self._state)
@@ -168,12 +177,13 @@ class ProcessIngest:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Make the child disconnect, hand over everything it received, and exit; joins it."""
-        if self._link is None:
-            self._state.set("stopped")
-            return
-        self._link.shutdown(timeout)
-        if self._finalizer is not None:
-            self._finalizer.detach()
+        with self._control:
+            if self._link is None:
+                self._state.set("stopped")
+                return
+            self._link.shutdown(timeout)
+            if self._finalizer is not None:
+                self._finalizer.detach()
 
     close = stop
 
