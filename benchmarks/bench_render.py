@@ -16,6 +16,13 @@ For every input file, in this process:
   other processes on a shared machine hits both alike. Besides fps, the CPU time per
   frame of this process (llvmpipe's threads included) and, per round, our frame time
   over the baseline's are reported: the target is at most +10 %.
+* **coloured baselines** (the same orbit, alternating too): raw VTK drawing the
+  same triangles with the app's colours, once as per-point colours on the app's
+  split points (what the app itself sends to OpenGL, minus everything else the app
+  does) and once as per-cell RGB scalars on the shared vertices (the plain VTK /
+  pyvista way: ``add_mesh(mesh, scalars="rgb", rgb=True)``). They separate the
+  app's own overhead from the price of showing per-surface colours at all, which
+  with llvmpipe is a per-vertex attribute fetch on every triangle corner.
 
 Usage::
 
@@ -49,7 +56,8 @@ log = logging.getLogger("bench_render")
 class _Baseline:
     """The same triangles as one plain vtkPolyData in a bare off-screen vtkRenderWindow."""
 
-    def __init__(self, model: Any, lod: str, size: tuple[int, int], msaa: int, camera: Any) -> None:
+    def __init__(self, model: Any, lod: str, size: tuple[int, int], msaa: int, camera: Any,
+                 colours: str = "none", visual: Any = None) -> None:
         import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (OpenGL factories)
         from vtkmodules.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray
         from vtkmodules.vtkCommonCore import vtkPoints
@@ -61,6 +69,9 @@ class _Baseline:
         t0 = time.perf_counter()
         tris = np.ascontiguousarray(model.triangles[lod_triangle_mask(model, lod)], dtype=np.int64).reshape(-1)
         pts = np.ascontiguousarray(model.vertices, dtype=np.float32).copy()
+        if colours == "points":  # the app's split points and per-point colours
+            pts = np.asarray(visual.polydata.points, dtype=np.float32).copy()
+            tris = np.asarray(visual.polydata.GetPolys().GetConnectivityArray(), dtype=np.int64).copy()
         vp = vtkPoints()
         vp.SetData(numpy_to_vtk(pts, deep=True))
         ca = vtkCellArray()
@@ -71,6 +82,18 @@ class _Baseline:
         pd.SetPolys(ca)
         mapper = vtkPolyDataMapper()
         mapper.SetInputData(pd)
+        if colours != "none":
+            rgb = np.ascontiguousarray(visual._point_rgb if colours == "points" else visual.cell_rgb(), np.uint8)
+            arr = numpy_to_vtk(rgb.copy(), deep=True)
+            arr.SetName("rgb")
+            (pd.GetPointData() if colours == "points" else pd.GetCellData()).AddArray(arr)
+            if colours == "points":
+                mapper.SetScalarModeToUsePointFieldData()
+            else:
+                mapper.SetScalarModeToUseCellFieldData()
+            mapper.SetColorModeToDirectScalars()
+            mapper.SelectColorArray("rgb")
+            mapper.ScalarVisibilityOn()
         actor = vtkActor()
         actor.SetMapper(mapper)
         actor.GetProperty().SetColor(0.85, 0.82, 0.78)
@@ -136,6 +159,9 @@ def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds
     vis.build_locator()
     locator_s = time.perf_counter() - t2
     base = _Baseline(model, lod, size, msaa, sv.renderer.GetActiveCamera())
+    cam = sv.renderer.GetActiveCamera()
+    base_pts = _Baseline(model, lod, size, msaa, cam, colours="points", visual=vis)
+    base_cells = _Baseline(model, lod, size, msaa, cam, colours="cells", visual=vis)
     # the same view without the sky gradient and the overlays: what the eye candy costs
     plain = SceneView(size=size, multi_samples=msaa, overlays=False, sky=False)
     plain.add_model(model, lod=lod)
@@ -149,15 +175,18 @@ def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds
         return frame
 
     # alternate so that background load hits all alike; report the medians
-    fps_ours, fps_plain, fps_base = [], [], []
-    cpu_ours, cpu_plain, cpu_base = [], [], []
+    fps_ours, fps_plain, fps_base, fps_pts, fps_cells = [], [], [], [], []
+    cpu_ours, cpu_plain, cpu_base, cpu_pts, cpu_cells = [], [], [], [], []
     for _ in range(rounds):
         for fps, cpu, frame in ((fps_ours, cpu_ours, orbiter(sv)), (fps_plain, cpu_plain, orbiter(plain)),
-                                (fps_base, cpu_base, base.frame)):
+                                (fps_base, cpu_base, base.frame), (fps_pts, cpu_pts, base_pts.frame),
+                                (fps_cells, cpu_cells, base_cells.frame)):
             f, c = _orbit(frame, frames)
             fps.append(f)
             cpu.append(c)
     base.close()
+    base_pts.close()
+    base_cells.close()
     plain.close()
     out = {
         "file": str(path.relative_to(REPO.parent) if path.is_relative_to(REPO.parent) else path),
@@ -176,6 +205,14 @@ def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds
         "locator_build_s": locator_s,
         "baseline_raw_vtk": {"first_frame_s": base.first_frame_s, "orbit_fps": float(np.median(fps_base)),
                              "orbit_fps_rounds": fps_base, "orbit_cpu_ms_per_frame": float(np.median(cpu_base))},
+        "baseline_raw_vtk_point_colours": {
+            "orbit_fps": float(np.median(fps_pts)), "orbit_cpu_ms_per_frame": float(np.median(cpu_pts)),
+            "frame_time_ratio": float(np.median([b / o for o, b in zip(fps_ours, fps_pts)])),
+            "cpu_ratio": float(np.median([o / b for o, b in zip(cpu_ours, cpu_pts)]))},
+        "baseline_raw_vtk_cell_colours": {
+            "orbit_fps": float(np.median(fps_cells)), "orbit_cpu_ms_per_frame": float(np.median(cpu_cells)),
+            "frame_time_ratio": float(np.median([b / o for o, b in zip(fps_ours, fps_cells)])),
+            "cpu_ratio": float(np.median([o / b for o, b in zip(cpu_ours, cpu_cells)]))},
     }
     sv.close()
     return out
@@ -215,11 +252,18 @@ def main(argv: list[str] | None = None) -> int:
             "%s: %d triangles | first frame %.2f s (read %.2f, GL window %.2f, visual %.3f, frame %.2f) | "
             "orbit %.1f fps, %.1f CPU ms/frame (no sky/overlays %.1f fps) | raw VTK: first frame %.2f s "
             "(after read), orbit %.1f fps, %.1f CPU ms/frame | frame time vs raw %+.0f %% (CPU %+.0f %%) | "
-            "locator %.3f s",
+            "locator %.3f s | raw VTK with the app's colours: per point %.1f fps (ours %+.0f %%, CPU %+.0f %%), "
+            "per cell %.1f fps (ours %+.0f %%, CPU %+.0f %%)",
             r["file"], r["triangles_drawn"], t["total_s"], t["read_s"], t["window_s"], t["visual_s"], t["frame_s"],
             r["orbit_fps"], r["orbit_cpu_ms_per_frame"], r["orbit_fps_plain"], b["first_frame_s"], b["orbit_fps"],
             b["orbit_cpu_ms_per_frame"], (r["orbit_frame_time_ratio"] - 1) * 100, (r["orbit_cpu_ratio"] - 1) * 100,
             r["locator_build_s"],
+            r["baseline_raw_vtk_point_colours"]["orbit_fps"],
+            (r["baseline_raw_vtk_point_colours"]["frame_time_ratio"] - 1) * 100,
+            (r["baseline_raw_vtk_point_colours"]["cpu_ratio"] - 1) * 100,
+            r["baseline_raw_vtk_cell_colours"]["orbit_fps"],
+            (r["baseline_raw_vtk_cell_colours"]["frame_time_ratio"] - 1) * 100,
+            (r["baseline_raw_vtk_cell_colours"]["cpu_ratio"] - 1) * 100,
         )
     log.info("load average %s on %s CPUs (other processes share them: compare the two columns, not runs)",
              " ".join(f"{v:.1f}" for v in os.getloadavg()), os.cpu_count())
