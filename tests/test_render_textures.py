@@ -569,3 +569,26 @@ def test_layers_dock_textures_switch(qtbot, make_window) -> None:  # noqa: ANN00
     actors = vis.actors()
     win.remove_layer(lay)
     assert not any(ren.HasViewProp(a) for a in actors)
+
+
+def test_several_atlas_pages_draw_like_one(monkeypatch) -> None:  # noqa: ANN001
+    """Pages of 1100 texels: Yokosuka's three images need two pages (two texture actors),
+    at full resolution; the picture is the one of the single 2048 page."""
+    import functools
+
+    from citytwin.render import textures, visual
+
+    model = read(YOKOSUKA)
+    one = shot(model, view="top", size=(640, 480))
+    monkeypatch.setattr(visual, "build_texture_set",
+                        functools.partial(textures.build_texture_set, max_size=1100, max_pages=3))
+    with SceneView(size=(640, 480), overlays=False) as sv:
+        vis = sv.add_model(model)
+        ts = vis.texture_set
+        assert ts is not None and ts.n_pages == 2 and ts.scale == 1.0 and len(vis.actors()) == 3
+        assert all(g.image.shape[1] <= 1100 and g.image.shape[0] <= 1100 for g in ts.groups)
+        sv.set_view("top")
+        two = sv.screenshot().astype(int)
+    assert (np.abs(one - two).max(axis=2) > 12).mean() < 0.002
+    plain = shot(bare(model), view="top", size=(640, 480))
+    assert (np.abs(one - plain).max(axis=2) > 20).mean() > 0.005  # the textures are in the picture
