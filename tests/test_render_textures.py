@@ -592,3 +592,15 @@ def test_several_atlas_pages_draw_like_one(monkeypatch) -> None:  # noqa: ANN001
     assert (np.abs(one - two).max(axis=2) > 12).mean() < 0.002
     plain = shot(bare(model), view="top", size=(640, 480))
     assert (np.abs(one - plain).max(axis=2) > 20).mean() > 0.005  # the textures are in the picture
+
+
+def test_prebuilt_texture_set_is_used_as_is(monkeypatch) -> None:  # noqa: ANN001
+    """A loader thread may read and pack the images; the visual then reads none."""
+    from citytwin.render import textures, visual
+
+    model = read(LYON)
+    ts = textures.build_texture_set(model)
+    monkeypatch.setattr(visual, "build_texture_set", lambda *a, **k: pytest.fail("images read again"))
+    vis = visual.VtkCityVisual(model, texture_set=ts)
+    assert vis.texture_set is ts and vis.textures_shown and vis.n_textured_cells == 20
+    vis.release()

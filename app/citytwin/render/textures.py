@@ -415,7 +415,7 @@ def vtk_texture(group: TextureGroup, mipmap: bool = True, anisotropy: float = 8.
     h, w = img.shape[:2]
     data = vtkImageData()
     data.SetDimensions(w, h, 1)
-    arr = numpy_to_vtk(img.reshape(-1, 3), deep=True)
+    arr = numpy_to_vtk(img.reshape(-1, 3), deep=False)  # shares the group's image (kept alive by VTK's array)
     arr.SetName("rgb")
     data.GetPointData().SetScalars(arr)
     tex = vtkTexture()

@@ -166,8 +166,12 @@ class VtkCityVisual:
         Actor position: ``model.origin - scene_origin`` (small, float64) so that
         models with different origins line up in one scene.
     textures
-        Draw the model's textures where it has them (see :meth:`set_textures`);
-        the images are read and packed here, once, whatever this says.
+        Draw the model's textures where it has them (see :meth:`set_textures`). With
+        False no image is read until they are switched on.
+    texture_set
+        The model's images already read and packed
+        (:func:`~citytwin.render.textures.build_texture_set`, e.g. in a loader thread,
+        so the GUI thread does not decode images); None: read them here.
 
     Notes
     -----
@@ -185,8 +189,10 @@ class VtkCityVisual:
         color_by: str = "semantic",
         offset: Iterable[float] = (0.0, 0.0, 0.0),
         textures: bool = True,
+        texture_set: TextureSet | None = None,
     ) -> None:
         self.model = model
+        self._given_texture_set = texture_set
         self.changed = Callbacks()
         self._lod: float | str = lod
         self._highlight: NDArray[np.int64] = np.zeros(0, np.int64)
@@ -220,13 +226,14 @@ class VtkCityVisual:
         tmask = textured_triangle_mask(m)
         if not tmask.any():
             return
-        ts = build_texture_set(m, tri_mask=tmask)
+        ts = self._given_texture_set or build_texture_set(m, tri_mask=tmask)
+        self._given_texture_set = None
         if ts is None:
             return
         self.texture_set = ts
         tex = m.polygons.texture[m.tri_poly]
         grp = np.full(m.n_triangles, -1, dtype=np.int32)
-        grp[tmask] = ts.group_of[tex[tmask]]
+        grp[tmask] = ts.group_of[tex[tmask]]  # -1 for unreadable images: drawn coloured
         self._tri_group = grp
         offset = self.actor.GetPosition()
         for g in ts.groups:
