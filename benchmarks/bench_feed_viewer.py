@@ -20,10 +20,18 @@ Measured over the ingest period:
 ``--orbit`` turns the camera a little every tick (a user dragging while data
 arrives: a render every timer tick whatever the feed does).
 
+``--ingest process`` (the default, what the viewer does) receives and parses MQTT in a
+child process; ``--ingest thread`` in paho's thread inside the viewer's process (the
+path before the process ingest), for comparison. CPU seconds during the ingest period
+are reported per process (viewer, ingest child, mosquitto, publisher) and, inside the
+viewer, per thread kind (main thread, llvmpipe rasteriser threads, others); ``--profile``
+adds a cProfile of the viewer's main thread over the ingest period.
+
 Run (the viewer needs a display; Xvfb is fine)::
 
     xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python benchmarks/bench_feed_viewer.py \\
-        [--messages 100000] [--sensors 2000] [--rate 0] [--orbit] [--size 1280x800]
+        [--messages 100000] [--sensors 2000] [--rate 0] [--orbit] [--size 1280x800] \\
+        [--ingest process|thread] [--profile]
 """
 
 from __future__ import annotations
@@ -71,12 +79,40 @@ def _publish_paced(port: int, n: int, sensors: int, rate: float, go: Any, done: 
     done.set()
 
 
+def _cpu_s(pid: int | None, task: int | None = None) -> float | None:
+    """User + system CPU seconds of a process (all its threads) or of one of its threads."""
+    if pid is None:
+        return None
+    path = f"/proc/{pid}/task/{task}/stat" if task is not None else f"/proc/{pid}/stat"
+    try:
+        fields = Path(path).read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _thread_cpu() -> dict[str, float]:
+    """This process's CPU seconds by thread kind: main, llvmpipe (Mesa's rasteriser), other."""
+    out = {"main": 0.0, "llvmpipe": 0.0, "other": 0.0}
+    me = os.getpid()
+    for task in Path(f"/proc/{me}/task").iterdir():
+        tid = int(task.name)
+        cpu = _cpu_s(me, tid) or 0.0
+        try:
+            name = (task / "comm").read_text().strip()
+        except OSError:
+            continue
+        kind = "main" if tid == me else "llvmpipe" if name.startswith("llvmpipe") else "other"
+        out[kind] += cpu
+    return out
+
+
 def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
 def run(messages: int, sensors: int, orbit: bool, size: tuple[int, int], rate: float = 0.0,
-        idle: float = 3.0) -> dict[str, Any]:
+        idle: float = 3.0, ingest: str = "process", profile: bool = False) -> dict[str, Any]:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
     from citytwin.app import build_window, qt_application
@@ -109,7 +145,8 @@ def run(messages: int, sensors: int, orbit: bool, size: tuple[int, int], rate: f
     broker = LocalBroker().start()
     try:
         spec = SensorLayerSpec(source=broker.url, name="bench", topics=["v1.1/#"], qos=0, stale_after=1e9,
-                               styling={"size": 6.0, "range": [20.0, 70.0]}, max_datastreams=max(sensors, 20_000))
+                               styling={"size": 6.0, "range": [20.0, 70.0]}, max_datastreams=max(sensors, 20_000),
+                               ingest=ingest)
         entry = win.sensors.add_spec(spec)
         if entry is None or not pump(lambda: entry.session.state == "connected", 20):
             raise SystemExit("the viewer's MQTT feed did not connect")
@@ -161,12 +198,28 @@ def run(messages: int, sensors: int, orbit: bool, size: tuple[int, int], rate: f
         starts.clear()
         ends.clear()
         ctl.frame_ms.clear()
+        pids = {"viewer": os.getpid(), "ingest child": getattr(entry.session.ingest, "pid", None),
+                "mosquitto": broker.proc.pid if broker.proc else None, "publisher": proc.pid}
+        cpu0 = {k: _cpu_s(pid) for k, pid in pids.items()}
+        cpu1 = dict(cpu0)
+        threads0 = _thread_cpu()
+        load0 = os.getloadavg()
+        prof = None
+        if profile:
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
         t_start = time.perf_counter()
         go.set()
         loop = QEventLoop()
         last_change = [time.monotonic()]
 
         def check() -> None:
+            for k, pid in pids.items():  # the publisher exits at the end: keep its last reading
+                c = _cpu_s(pid)
+                if c is not None:
+                    cpu1[k] = c
             now = time.perf_counter()
             r = diag.received
             if r != seen[0]:
@@ -186,6 +239,20 @@ def run(messages: int, sensors: int, orbit: bool, size: tuple[int, int], rate: f
         loop.exec()
         poll.stop()
         t_end = time.perf_counter()
+        if prof is not None:
+            import io
+            import pstats
+
+            prof.disable()
+            buf = io.StringIO()
+            pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(14)
+            print("\n".join(line for line in buf.getvalue().splitlines() if line.strip())[:6000])
+        threads1 = _thread_cpu()
+        load1 = os.getloadavg()
+        wall = t_end - t_start
+        cpu_pct = {k: round(100 * (cpu1[k] - cpu0[k]) / wall) if cpu0[k] is not None and cpu1[k] is not None
+                   else None for k in pids}
+        thread_pct = {k: round(100 * (threads1[k] - threads0[k]) / wall) for k in threads0}
         if orbit:
             spin.stop()
         proc.join(timeout=30)
@@ -197,7 +264,8 @@ def run(messages: int, sensors: int, orbit: bool, size: tuple[int, int], rate: f
         applied = diag.applied - applied0
         d = diag.snapshot()
         out = {
-            "size": f"{size[0]}x{size[1]}", "orbit": orbit, "messages": messages, "sensors": sensors,
+            "ingest": ingest, "size": f"{size[0]}x{size[1]}", "orbit": orbit, "messages": messages,
+            "sensors": sensors,
             "publish_rate": rate or "max",
             "demo_load_s": round(load_s, 2), "place_s": round(place_s, 2),
             "seconds": round(t_end - t_start, 2), "frames_drawn": len(renders),
@@ -214,6 +282,9 @@ def run(messages: int, sensors: int, orbit: bool, size: tuple[int, int], rate: f
             "accounted": diag.accounted(entry.session.ingest.pending),
             "ingest_rate_per_s": round(d["received"] / span) if span > 0 else float("nan"),
             "alerts_total": ctl.alerts_dock.total,
+            "cpu_percent_of_one_core": cpu_pct,
+            "viewer_threads_cpu_percent": thread_pct,
+            "load_average_start_end": [round(load0[0], 2), round(load1[0], 2)],
             "renderer": win.viewport.render_window.ReportCapabilities().splitlines()[1:3],
         }
     finally:
@@ -230,12 +301,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=float, default=0.0, help="messages per second to publish (0: as fast as possible)")
     p.add_argument("--orbit", action="store_true", help="turn the camera every tick (a render per tick)")
     p.add_argument("--size", default="1280x800", help="window size WxH")
+    p.add_argument("--ingest", choices=("process", "thread"), default="process",
+                   help="MQTT ingest in a child process (default, as the viewer) or in paho's thread")
+    p.add_argument("--profile", action="store_true", help="cProfile the viewer's main thread while ingesting")
     a = p.parse_args(argv)
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         print("needs a display: run under xvfb-run -a -s '-screen 0 1920x1080x24'", file=sys.stderr)
         return 2
     w, h = (int(v) for v in a.size.lower().split("x"))
-    res = run(a.messages, a.sensors, a.orbit, (w, h), a.rate)
+    print(f"command: {' '.join([sys.executable, *sys.argv])}")
+    res = run(a.messages, a.sensors, a.orbit, (w, h), a.rate, ingest=a.ingest, profile=a.profile)
     width = max(len(k) for k in res)
     for k, v in res.items():
         print(f"{k:<{width}}  {v}")
