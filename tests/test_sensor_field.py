@@ -190,3 +190,41 @@ def test_idw_settings_round_trip_and_old_layers() -> None:
     for bad in ({"power": 0}, {"power": "x"}, {"k": 1.5}, {"max_distance": -1}, {"power": None}, "lots"):
         with pytest.raises(ValueError):
             SensorLayerSpec.from_dict({"source": "obs.csv", "idw": bad})
+
+
+@pytest.mark.parametrize("method,k,radius", [("idw", 3, None), ("idw", 3, 120.0), ("nearest", 1, 120.0),
+                                             ("idw", 0, 150.0)])
+def test_all_valid_fast_path_matches_brute_force(method, k, radius) -> None:
+    from citytwin.model.sensor_field import field_weights
+
+    rng = np.random.default_rng(21)
+    sen = rng.uniform(0, 1000, (30, 2))
+    pts = np.r_[rng.uniform(-100, 1100, (400, 2)), sen[:5]]  # the last five lie on sensors
+    vals = rng.uniform(0, 50, 30)
+    fw = field_weights(pts, sen, method=method, k=k, candidates=2 * k if k else None, max_distance=radius)
+    got = fw.apply(vals)  # every sensor has a value: the cached normalised weights
+    d = np.hypot(pts[:, None, 0] - sen[None, :, 0], pts[:, None, 1] - sen[None, :, 1])
+    want = np.full(len(pts), np.nan)
+    for i in range(len(pts)):
+        order = np.argsort(d[i], kind="stable")
+        if radius is not None:
+            order = order[d[i, order] <= radius]
+        order = order[: (1 if method == "nearest" else (k or len(sen)))]
+        if len(order) == 0:
+            continue
+        if d[i, order[0]] == 0:
+            want[i] = vals[order[0]]
+        elif method == "nearest":
+            want[i] = vals[order[0]]
+        else:
+            w = 1 / d[i, order] ** 2
+            want[i] = (w * vals[order]).sum() / w.sum()
+    np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+    assert (np.isnan(got) == np.isnan(want)).all() and (radius is None or np.isnan(got).any())
+    np.testing.assert_array_equal(got[-5:], vals[:5])
+    # with a silent sensor the general path runs: the same wherever that sensor does not count
+    silent = vals.copy()
+    silent[7] = np.nan
+    other = fw.apply(silent)
+    untouched = ~(fw.idx[:, : (1 if method == "nearest" else (k or 30))] == 7).any(axis=1)
+    np.testing.assert_allclose(other[untouched], got[untouched], rtol=1e-12, equal_nan=True)

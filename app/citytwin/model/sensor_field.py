@@ -15,7 +15,7 @@ with :meth:`FieldWeights.apply`, ``O(N k)`` per update.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -158,6 +158,27 @@ class FieldWeights:
     k: int = 8  # candidates used per point
     method: str = "idw"
     complete: bool = False  # every usable sensor is a candidate of every point
+    _norm: tuple[NDArray[np.int64], NDArray[np.float64]] | None = field(default=None, init=False, repr=False,
+                                                                        compare=False)
+
+    def _normalised(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Candidates and normalised weights used when every sensor has a value (cached): the
+        first ``k`` candidates in reach (they come first), a sensor at distance 0 alone, NaN
+        weights for points with none in reach. The same as the general case of :meth:`apply`."""
+        if self._norm is None:
+            kk = min(1 if self.method == "nearest" else max(self.k, 1), self.idx.shape[1])
+            w = self.w[:, :kk]
+            ok = w > 0
+            exact = w >= EXACT_WEIGHT
+            hit = exact.any(axis=1)
+            ww = ok.astype(np.float64) if self.method == "nearest" else np.where(ok, w, 0.0)
+            ww[hit] = exact[hit]
+            tot = ww.sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                norm = ww / tot[:, None]
+            norm[~(tot > 0)] = np.nan
+            self._norm = (np.ascontiguousarray(self.idx[:, :kk]), norm)
+        return self._norm
 
     def refillable(self) -> NDArray[np.bool_]:
         """Points for which sensors beyond the candidates could still count: all their
@@ -176,6 +197,9 @@ class FieldWeights:
         n, c = self.idx.shape
         if c == 0 or len(v) == 0:
             return np.full(n, np.nan)
+        if np.isfinite(v).all():  # every sensor has a value (the usual case): normalised weights, one gather
+            idx, norm = self._normalised()
+            return np.einsum("nk,nk->n", norm, v[idx])
         vv = v[self.idx]
         ok = np.isfinite(vv) & (self.w > 0)
         ok &= np.cumsum(ok, axis=1) <= (1 if self.method == "nearest" else max(self.k, 1))

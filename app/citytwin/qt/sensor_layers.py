@@ -186,11 +186,12 @@ class QtSensorController(QObject):
         self.selected: tuple[SensorEntry, int] | None = None
         self._surface_wall = -math.inf
         self._surface_seen: dict[int, tuple[Any, ...]] = {}  # id(layer) -> what was written last
-        self._centres: dict[int, tuple[Any, ...]] = {}  # id(model) -> (key, centres, building, ground types)
+        self._centres: dict[int, tuple[Any, ...]] = {}  # id(model) -> (key, centres, building/ground types, mask)
         self._modes_seen: list[tuple[str, str]] = []
         self._ground: dict[int, tuple[Any, NDArray[np.int64], NDArray[np.float64]]] = {}  # id(model) -> ...
         self._weights: dict[tuple[int, Any], tuple[Any, Any]] = {}  # (id(layer), part) -> (key, FieldWeights)
         self._vfields: dict[int, Any] = {}  # id(visual) -> visual carrying a ground field
+        self._styled: dict[int, tuple[Any, ...]] = {}  # id(layer) -> object styling written last (ground only)
         win.layers_dock.extra_color_modes = self.surface_modes
         self._charts: list[tuple[QtSeriesChart, int]] = []
         self.act_add_feed = QAction("Add sensor &feed…", win)
@@ -568,7 +569,11 @@ class QtSensorController(QObject):
         types = set(model.objects.types)
         building = frozenset(t for t in types if semantic_code(t) == SEMANTICS.index("Building"))
         ground = frozenset(t for t in types if semantic_code(t) in GROUND_CODES)
-        self._centres[id(model)] = ((model, key), centres, building, ground)
+        is_ground = np.array([t in ground for t in model.objects.types], dtype=bool)
+        tri_obj = np.asarray(model.tri_object)
+        drawn = np.bincount(tri_obj[tri_obj >= 0], minlength=model.n_objects)[: model.n_objects] > 0
+        is_ground &= drawn  # only objects this model draws (a relief split off into a terrain layer is not)
+        self._centres[id(model)] = ((model, key), centres, building, ground, is_ground)
         return centres, building, ground
 
     def _ground_points(self, model: Any, objects: NDArray[np.bool_]
@@ -589,10 +594,10 @@ class QtSensorController(QObject):
     def _ground_parts(self, lay: Any) -> list[tuple[Any, NDArray[np.bool_]]]:
         """``(visual, objects)`` drawing the ground of city layer ``lay``: its own ground-type objects
         (terrain, roads, land use) and the terrain layer split off its model."""
-        _, _, ground = self._object_frame(lay.model)
+        self._object_frame(lay.model)
+        sel = self._centres[id(lay.model)][4]
         parts = []
-        if ground:
-            sel = np.array([t in ground for t in lay.model.objects.types], dtype=bool)
+        if sel.any():
             parts.append((lay.visual, sel))
         for other in self.win.layers:
             if other.owner is lay:
@@ -694,7 +699,7 @@ class QtSensorController(QObject):
         surfaced = {id(lay) for lay in self.win.layers if lay.color_by in keys}
         for k in [k for k in self._weights if k[0] not in surfaced]:
             del self._weights[k]
-        wrote = False
+        wrote = legend = False
         states: dict[str, Any] = {}
         fields: set[int] = set()  # visuals that keep a vertex field
         for lay in self.win.layers:
@@ -709,9 +714,9 @@ class QtSensorController(QObject):
                 lay.visual.set_color_mode("semantic")
                 lay.color_by = "semantic"
                 self._surface_seen.pop(id(lay), None)
+                self._styled.pop(id(lay), None)
                 self.win.layers_dock.refresh()
-                self.win._update_legend()
-                wrote = True
+                wrote = legend = True
                 continue
             parts = self._ground_parts(lay) if target != "buildings" else []
             fields.update(id(v) for v, _ in parts)
@@ -734,8 +739,14 @@ class QtSensorController(QObject):
                 context = (types - building - (ground if target == "both" else frozenset())) if building \
                     else frozenset()
             label = f"{prop} [{unit}]" if unit else prop
-            lay.visual.set_object_values(obj_vals, rng[0], rng[1], f"{label} · {SURFACE_METHODS[method]}",
-                                         context_types=context, notify=False)
+            title = f"{label} · {SURFACE_METHODS[method]}"
+            styled = (title, rng, context, len(centres))
+            st_now = lay.visual.styling
+            if target != "ground" or self._styled.get(id(lay)) != styled or st_now.mode != title \
+                    or st_now.value_range != rng:  # ground only: the buildings' colours stay as they are
+                lay.visual.set_object_values(obj_vals, rng[0], rng[1], title, context_types=context, notify=False)
+                self._styled[id(lay)] = styled
+                legend = True
             for vis, sel in parts:
                 idx, xy = self._ground_points(vis.model, sel)
                 v = self._field_values((id(lay), id(vis)), xy, pos, vals, method, st)
@@ -745,7 +756,7 @@ class QtSensorController(QObject):
                 self._vfields[id(vis)] = vis
             wrote = True
         wrote |= self._drop_fields(fields)
-        if wrote:
+        if legend:  # the legend only changes with the styling (a new text overlay costs ~1 ms)
             self.win._update_legend()
         return wrote
 
