@@ -347,7 +347,7 @@ def build_texture_set(
 
 # ---------------------------------------------------------------- geometry
 def textured_polydata(model: CityModel, tri_index: NDArray[np.integer], texset: TextureSet) -> pv.PolyData:
-    """The triangles ``tri_index`` (all drawn by one texture group) with texture coordinates.
+    """The triangles ``tri_index`` (all drawn by ONE texture group) with texture coordinates.
 
     Points are the triangles' polygon corners (a corner belongs to one polygon, so one
     object and surface: per-point colours equal per-cell colours, as in
@@ -358,10 +358,14 @@ def textured_polydata(model: CityModel, tri_index: NDArray[np.integer], texset: 
     ``pd._citytwin_point_cell`` gives per point one cell that uses it.
     """
     tri_index = np.asarray(tri_index, dtype=np.int64)
-    corners = model.corners[tri_index]
-    uniq, inv = np.unique(corners.reshape(-1), return_inverse=True)
-    inv = inv.reshape(-1, 3)
+    corners = model.corners[tri_index].reshape(-1)
     p = model.polygons
+    # the corners used, numbered in order: a mark and a running count (no sort)
+    used = np.zeros(len(p.ring_idx), dtype=bool)
+    used[corners] = True
+    uniq = np.flatnonzero(used)
+    number = np.cumsum(used, dtype=np.int64) - 1
+    inv = number[corners].reshape(-1, 3)
     vertex = p.ring_idx[uniq].astype(np.int64)
     pd = triangles_polydata(model.vertices[vertex], inv)
     point_cell = np.empty(len(uniq), dtype=np.int64)
@@ -370,11 +374,16 @@ def textured_polydata(model: CityModel, tri_index: NDArray[np.integer], texset: 
     assert p.uv is not None
     uv = p.uv[uniq].astype(np.float64)
     grp = texset.group_of[tex] if len(tex) else np.zeros(0, np.int32)
-    atlas = ~np.array([g.repeat for g in texset.groups], dtype=bool)[grp]
-    r = texset.rect[tex]
-    uv[atlas] = r[atlas, :2] + np.clip(uv[atlas], 0.0, 1.0) * r[atlas, 2:]
-    mirror = np.array([g.mirror for g in texset.groups], dtype=bool)[grp]
-    uv[mirror] *= 0.5
+    if len(grp) and (grp != grp[0]).any():
+        raise ValueError("textured_polydata: the triangles belong to more than one texture group")
+    group = texset.groups[int(grp[0])] if len(grp) else None
+    if group is not None and not group.repeat:  # into the atlas page
+        r = texset.rect[tex]
+        np.clip(uv, 0.0, 1.0, out=uv)
+        uv *= r[:, 2:]
+        uv += r[:, :2]
+    elif group is not None and group.mirror:  # the 2 x 2 mirrored tile
+        uv *= 0.5
     from vtkmodules.util.numpy_support import numpy_to_vtk
 
     tc = numpy_to_vtk(np.ascontiguousarray(uv, dtype=np.float32).reshape(-1, 2), deep=True)
