@@ -13,9 +13,14 @@ For every input file, in this process:
   ``--rounds`` rounds; medians reported, with the CPU time per frame of this process
   (llvmpipe's threads included).
 
+With ``--replicate N`` every file is also measured as N copies of itself side by side
+(10 per row; the copies share the images and the object table): a textured scene of
+N times the triangles, to see how set-up and frame time scale.
+
 Usage::
 
-    python benchmarks/bench_textures.py [FILES...] [--size 1280x800] [--frames 60] [--rounds 3] [--json OUT]
+    python benchmarks/bench_textures.py [FILES...] [--size 1280x800] [--frames 60] [--rounds 3]
+                                        [--replicate N] [--json OUT]
 
 Without files: PLATEAU 53394517 (CityGML 2) and PLATEAU Yokosuka from ``../shared/data``.
 """
@@ -66,12 +71,39 @@ def _orbit(sv: Any, frames: int) -> tuple[float, float]:
     return frames / (time.perf_counter() - t), (time.process_time() - c) / frames * 1000.0
 
 
-def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds: int) -> dict[str, Any]:
+def replicate(model: Any, n: int) -> Any:
+    """``n`` copies of ``model`` side by side in one model (same objects, same images)."""
+    from citytwin.model.city import Polygons
+
+    p = model.polygons
+    nv, nc, nr, npoly = len(model.vertices), len(p.ring_idx), len(p.ring_offsets) - 1, len(p.object)
+    k = np.arange(n)
+    ext = model.vertices.max(axis=0) - model.vertices.min(axis=0)
+    shift = np.stack([(k % 10) * ext[0] * 1.2, (k // 10) * ext[1] * 1.2, np.zeros(n)], 1).astype(np.float32)
+
+    def offsets(a: Any, step: int) -> Any:
+        return np.concatenate([[0], (a[1:][None] + (k * step)[:, None]).reshape(-1)]).astype(np.int64)
+
+    poly = Polygons(
+        ring_idx=(p.ring_idx[None] + (k * nv)[:, None]).reshape(-1).astype(np.int32),
+        ring_offsets=offsets(p.ring_offsets, nc), poly_ring_offsets=offsets(p.poly_ring_offsets, nr),
+        object=np.tile(p.object, n), semantic=np.tile(p.semantic, n), lod=np.tile(p.lod, n),
+        material=np.tile(p.material, n), texture=np.tile(p.texture, n),
+        uv=None if p.uv is None else np.tile(p.uv, (n, 1)))
+    return replace(model, vertices=(model.vertices[None] + shift[:, None]).reshape(-1, 3), polygons=poly,
+                   corners=(model.corners[None] + (k * nc)[:, None, None]).reshape(-1, 3).astype(np.int32),
+                   tri_poly=(model.tri_poly[None] + (k * npoly)[:, None]).reshape(-1).astype(np.int32), _cache={})
+
+
+def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds: int,
+               copies: int = 1) -> dict[str, Any]:
     from citytwin.io import read
 
     t0 = time.perf_counter()
     model = read(path)
     read_s = time.perf_counter() - t0
+    if copies > 1:
+        model = replicate(model, copies)
     bare = replace(model, textures=[], _cache={})  # the same geometry without textures
     sv_bare, vis_bare, bare_visual_s, bare_frame_s = _first_frame(bare, size, msaa, True)
     assert not vis_bare.has_textures and len(vis_bare.actors()) == 1
@@ -88,6 +120,7 @@ def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds
             cpu.append(c)
     out = {
         "file": str(path.relative_to(REPO.parent) if path.is_relative_to(REPO.parent) else path),
+        "copies": copies,
         "read_s": read_s,
         "triangles_drawn": vis.n_cells,
         "textured_triangles": vis.n_textured_cells,
@@ -122,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--msaa", type=int, default=0)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--replicate", type=int, default=0, help="also measure N copies of every file side by side")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -141,13 +175,16 @@ def main(argv: list[str] | None = None) -> int:
         "size": [w, h], "frames": args.frames, "msaa": args.msaa, "rounds": args.rounds,
         "files": [],
     }
-    for f in args.files or DEFAULT_FILES:
-        r = bench_file(Path(f), (w, h), args.frames, args.msaa, args.rounds)
+    runs = [(Path(f), 1) for f in args.files or DEFAULT_FILES]
+    if args.replicate > 1:
+        runs += [(f, args.replicate) for f, _ in runs]
+    for f, copies in runs:
+        r = bench_file(f, (w, h), args.frames, args.msaa, args.rounds, copies)
         s = r["setup"]
-        log.info("%s: %d/%d textured triangles, %d image(s) -> %d page(s) + %d repeat, %d actors; "
+        log.info("%s x%d: %d/%d textured triangles, %d image(s) -> %d page(s) + %d repeat, %d actors; "
                  "images %.3f s, visual %.3f s (untextured %.3f s), first frame %.3f s (untextured %.3f s); "
                  "orbit %.1f fps on / %.1f fps off (%.1f / %.1f ms CPU per frame)",
-                 r["file"], r["textured_triangles"], r["triangles_drawn"], r["images"], r["atlas_pages"],
+                 r["file"], copies, r["textured_triangles"], r["triangles_drawn"], r["images"], r["atlas_pages"],
                  r["repeat_images"], r["actors"], s["texture_images_s"], s["visual_with_textures_s"],
                  s["visual_without_textures_s"], s["first_frame_with_textures_s"],
                  s["first_frame_without_textures_s"], r["orbit_fps_textures_on"], r["orbit_fps_textures_off"],
