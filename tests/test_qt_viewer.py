@@ -409,9 +409,18 @@ def test_views_fly_to_and_render_on_demand(qtbot, make_window) -> None:  # noqa:
     win.select(lay, obj)
     assert win.act_fly.isEnabled()
     assert win.act_fly.shortcut().toString() == "F"
-    win.act_fly.trigger()
+    # a real key press in the 3D view, as a user does it (the shortcut needs the active window)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    vp.rwi.setFocus()
+    before = vp.camera_state()["focal_point"]
+    flown: list[bool] = []
+    win.act_fly.triggered.connect(lambda: flown.append(True))
+    QTest.keyClick(vp.rwi, Qt.Key.Key_F)
+    assert flown == [True]
     vp.finish_animation()
     bb = win.selection_bounds()
+    assert not np.allclose(before, bb.mean(axis=0), atol=0.01)
     assert np.allclose(vp.camera_state()["focal_point"], bb.mean(axis=0), atol=0.01)
 
 
