@@ -225,6 +225,7 @@ class _Link:
         self._send_lock = threading.Lock()
         self._done = threading.Lock()
         self.stopping = False
+        self._reap = False
         self.proc: Any = None
         self.cmd: Connection | None = None
         self.data: Connection | None = None
@@ -289,6 +290,16 @@ class _Link:
                            "guard (or ingest='thread')")
             self.diag.event("error", detail)
             log.warning("MQTT %s", detail)
+        if self._reap:
+            self.proc.join(5.0)
+            if self.proc.is_alive():
+                self.proc.kill()
+                self.proc.join(2.0)
+            self.data.close()
+            with self._send_lock:
+                if self.cmd is not None:
+                    self.cmd.close()
+                    self.cmd = None
         self.state.set("stopped")
 
     def shutdown(self, timeout: float = 10.0) -> None:
@@ -298,6 +309,9 @@ class _Link:
         end = time.monotonic() + timeout
         self.stopping = True
         self.send(("stop",))
+        if self.reader is threading.current_thread():  # a finalizer run by a GC in the reader itself:
+            self._reap = True  # it cannot wait for itself; it reaps the child after the last batch
+            return
         if self.reader is not None:
             self.reader.join(max(end - time.monotonic(), 0.1))
         self.proc.join(max(end - time.monotonic(), 0.1))
