@@ -491,3 +491,22 @@ def test_feed_command_either_path(broker: LocalBroker, mode: str) -> None:
     assert {"received", "parsed", "rejected", "datastreams"} <= set(d)
     assert d["received"] >= 150 and d["datastreams"] == 4 and d["rejected"]["malformed_json"] >= 1
     assert d["applied"] + d["rejected_total"] == d["received"]
+
+
+def test_shutdown_from_the_reader_thread_reaps_the_child(broker: LocalBroker) -> None:
+    """A finalizer may run in whatever thread a GC happens in, the reader's too: it cannot join
+    itself, so it asks the child to stop and the reader reaps it after the last batch."""
+    ing = ProcessIngest(SensorLayer(), _cfg(broker.url, ["v1.1/#"]))
+    ing.start()
+    assert ing.wait_for("connected", 30)
+    pid = ing.pid
+    link = ing._link
+    assert link is not None and link.reader is not None and pid is not None
+    reader = link.reader
+    link.reader = threading.current_thread()  # as if this were the reader thread
+    link.shutdown()  # returns at once
+    link.reader = reader
+    reader.join(20)
+    assert not reader.is_alive() and _gone(pid) and pid not in _children()
+    assert ing.state == "stopped" and link.cmd is None
+    ing.stop()  # a no-op now
