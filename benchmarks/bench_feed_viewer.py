@@ -283,6 +283,10 @@ def run(messages: int, sensors: int, orbit: bool, size: tuple[int, int], rate: f
             "ingest_rate_per_s": round(d["received"] / span) if span > 0 else float("nan"),
             "alerts_total": ctl.alerts_dock.total,
             "cpu_percent_of_one_core": cpu_pct,
+            # CPU the viewer spends per frame drawn (all its threads: sensors, render, llvmpipe; and
+            # on the thread path paho + parsing): fairly independent of how loaded the machine is
+            "viewer_cpu_ms_per_frame": round(1000 * (cpu1["viewer"] - cpu0["viewer"]) / max(len(renders), 1), 1)
+            if cpu0["viewer"] is not None and cpu1["viewer"] is not None else None,
             "viewer_threads_cpu_percent": thread_pct,
             "load_average_start_end": [round(load0[0], 2), round(load1[0], 2)],
             "renderer": win.viewport.render_window.ReportCapabilities().splitlines()[1:3],
