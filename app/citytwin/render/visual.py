@@ -348,7 +348,9 @@ class VtkCityVisual:
         self._bounds: NDArray[np.float64] | None = None
 
     def cell_rgb(self) -> NDArray[np.uint8]:
-        """The drawn colour of every cell, ``(n_cells, 3)`` uint8 (highlight included)."""
+        """The drawn colour of every cell, ``(n_cells, 3)`` uint8 (highlight included).
+
+        Textured cells while their textures are shown: the colour they take without them."""
         return self._rgb
 
     @property
