@@ -9,6 +9,8 @@ Modules
 ``ingest``        :class:`Ingest`: the queue between feed threads and the GUI; ``drain()`` once per
                   frame applies ONE vectorised update; :class:`Diagnostics` counts every message
 ``mqtt``          :class:`~citytwin.live.mqtt.MqttFeed` (paho 2.x, reconnect with backoff, persistent session)
+``ingest_process`` :class:`~citytwin.live.ingest_process.ProcessIngest`: an MqttFeed + parsing in a spawned
+                  child process, batches to the parent's queue (what MQTT layers use by default)
 ``sensorthings``  OGC SensorThings API 1.1 HTTP client and poller
 ``replay``        CSV / JSON replay on a :class:`~citytwin.model.clock.SceneClock`
 ``session``       :class:`~citytwin.live.session.SensorSession`: a ``SensorLayerSpec`` → source + ingest
