@@ -147,6 +147,7 @@ def test_ground_field_follows_sensors_settings_and_scene_file(qtbot, make_window
     # IDW settings in the Sensors dock: a steeper power, then a radius that leaves the middle without a value
     sd = s.sensors_dock
     sd.list.setCurrentRow(0)
+    assert sd.idw_note.text() == "Used for no2."  # this layer's settings are the ones in effect
     before = np.asarray(ter.visual.polydata.point_data["rgb"]).copy()
     sd.idw_power.setValue(6.0)
     assert entry.spec.idw == IdwSettings(power=6.0, k=8)

@@ -104,7 +104,13 @@ class QtSensorsDock(QDockWidget):
         f2.addRow("Power", self.idw_power)
         f2.addRow("Neighbours", self.idw_k)
         f2.addRow("Max radius", self.idw_radius)
+        self.idw_note = QLabel("", box)
+        self.idw_note.setObjectName("idwNote")
+        self.idw_note.setWordWrap(True)
+        self.idw_note.setEnabled(False)  # greyed: a hint
+        f2.addRow(self.idw_note)
         self.idw_box = box
+        self.idw_note_for: Callable[[int], str] | None = None  # row -> which properties the settings serve
         v.addWidget(box)
         self.setWidget(w)
         self._filling = False
@@ -154,6 +160,13 @@ class QtSensorsDock(QDockWidget):
         finally:
             self._filling = False
         self.show_status()
+        self.show_idw_note()
+
+    def show_idw_note(self) -> None:
+        """Say which surface fields the current layer's settings serve (text from the controller)."""
+        row = self.current()
+        ok = 0 <= row < len(self.entries()) and self.idw_note_for is not None
+        self.idw_note.setText(self.idw_note_for(row) if ok and self.idw_note_for else "")
 
     def show_status(self) -> None:
         """Refresh the feed line of the current layer (state, datastreams, messages)."""
