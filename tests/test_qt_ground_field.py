@@ -204,3 +204,11 @@ def test_ground_field_follows_sensors_settings_and_scene_file(qtbot, make_window
     win.viewport.render_sync()
     ra, rb = probe()
     assert np.abs(ra - sa).sum() < 30 and np.abs(rb - sb).sum() < 30, (sa, ra, sb, rb)
+    # ground again, then the sensor layer goes: the ground goes back to its own colours too
+    dock.color_by.setCurrentIndex(dock.color_by.findData("sensors:nearest/ground:no2"))
+    assert lay.color_by == "sensors:nearest/ground:no2"
+    assert np.abs(probe()[0] - sa).sum() > 60
+    s.remove(entry)
+    assert lay.color_by == "semantic" and lay.visual.styling.kind == "semantic"
+    ra, rb = probe()
+    assert np.abs(ra - sa).sum() < 30 and np.abs(rb - sb).sum() < 30, (sa, ra, sb, rb)

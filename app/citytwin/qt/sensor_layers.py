@@ -546,13 +546,17 @@ class QtSensorController(QObject):
         if not 0 <= row < len(self.entries):
             return ""
         e = self.entries[row]
-        mine, other = [], []
+        mine: list[str] = []
+        other: list[tuple[str, str]] = []
         for prop in e.visual.properties():
             first = next((x for x in self.entries if prop in x.visual.properties()), e)
-            (mine if first is e else other).append((prop, first.name))
+            if first is e:
+                mine.append(prop)
+            else:
+                other.append((prop, first.name))
         parts = []
         if mine:
-            parts.append("Used for " + ", ".join(p for p, _ in mine) + ".")
+            parts.append("Used for " + ", ".join(mine) + ".")
         parts += [f"{p}: the settings of {n!r} apply." for p, n in other]
         return " ".join(parts)
 
@@ -714,8 +718,8 @@ class QtSensorController(QObject):
             self.win.layers_dock.refresh()
         keys = {k for _, k in modes}
         surfaced = {id(lay) for lay in self.win.layers if lay.color_by in keys}
-        for k in [k for k in self._weights if k[0] not in surfaced]:
-            del self._weights[k]
+        for wk in [wk for wk in self._weights if wk[0] not in surfaced]:
+            del self._weights[wk]
         wrote = legend = False
         states: dict[str, Any] = {}
         fields: set[int] = set()  # visuals that keep a vertex field
