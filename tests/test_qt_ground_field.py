@@ -30,6 +30,17 @@ def _iso(t: float) -> str:
     return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def test_surface_keys_name_method_target_and_property() -> None:
+    from citytwin.qt.sensor_layers import parse_surface_key, surface_key
+
+    assert surface_key("idw", "no2") == "sensors:idw:no2"  # buildings: the key scene files always had
+    assert surface_key("nearest", "no2", "ground") == "sensors:nearest/ground:no2"
+    assert parse_surface_key("sensors:idw:no2") == ("idw", "buildings", "no2")
+    assert parse_surface_key("sensors:idw/both:pm2.5:raw") == ("idw", "both", "pm2.5:raw")
+    for bad in ("semantic", "sensors:idw", "sensors:kriging:no2", "sensors:idw/roofs:no2", None, 3):
+        assert parse_surface_key(bad) is None
+
+
 def open_ground(city, terrain) -> np.ndarray:  # noqa: ANN001
     """World xyz of vertices of the ``terrain`` model at least 25 m from every object of the ``city`` model
     that stands on the ground (buildings, trees, water: roads lie on it), so a camera looking down sees
