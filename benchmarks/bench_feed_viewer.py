@@ -193,8 +193,12 @@ def run(messages: int, sensors: int, orbit: bool, size: tuple[int, int], rate: f
         idle_loop = QEventLoop()
         QTimer.singleShot(3000, idle_loop.quit)
         t_idle = time.perf_counter()
+        cpu_idle0 = _cpu_s(os.getpid())
         idle_loop.exec()
         idle_fps = len(ends) / (time.perf_counter() - t_idle)
+        cpu_idle1 = _cpu_s(os.getpid())
+        idle_cpu_ms = (1000 * (cpu_idle1 - cpu_idle0) / max(len(ends), 1)
+                       if cpu_idle0 is not None and cpu_idle1 is not None else float("nan"))
         starts.clear()
         ends.clear()
         ctl.frame_ms.clear()
@@ -287,6 +291,7 @@ def run(messages: int, sensors: int, orbit: bool, size: tuple[int, int], rate: f
             # on the thread path paho + parsing): fairly independent of how loaded the machine is
             "viewer_cpu_ms_per_frame": round(1000 * (cpu1["viewer"] - cpu0["viewer"]) / max(len(renders), 1), 1)
             if cpu0["viewer"] is not None and cpu1["viewer"] is not None else None,
+            "viewer_cpu_ms_per_frame_before_ingest": round(idle_cpu_ms, 1),
             "viewer_threads_cpu_percent": thread_pct,
             "load_average_start_end": [round(load0[0], 2), round(load1[0], 2)],
             "renderer": win.viewport.render_window.ReportCapabilities().splitlines()[1:3],
