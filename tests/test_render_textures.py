@@ -604,3 +604,50 @@ def test_prebuilt_texture_set_is_used_as_is(monkeypatch) -> None:  # noqa: ANN00
     vis = visual.VtkCityVisual(model, texture_set=ts)
     assert vis.texture_set is ts and vis.textures_shown and vis.n_textured_cells == 20
     vis.release()
+
+
+def test_render_command_no_textures_and_scene_key(tmp_path) -> None:  # noqa: ANN001
+    """`citytwin render --no-textures`, and `textures = false` in a scene file, draw the colours."""
+    from citytwin.cli import main
+    from citytwin.model.scenefile import Dataset, SceneFile, write_scene
+
+    read(LYON)  # skips when the shared data is missing
+    src = str(LYON)
+    on, off, scene_off = tmp_path / "on.png", tmp_path / "off.png", tmp_path / "scene_off.png"
+    assert main(["render", src, "--out", str(on), "--size", "320x240"]) == 0
+    assert main(["render", src, "--out", str(off), "--size", "320x240", "--no-textures"]) == 0
+    sc = write_scene(SceneFile(datasets=[Dataset(path=LYON, textures=False)]), tmp_path / "s.toml")
+    assert main(["render", str(sc), "--out", str(scene_off), "--size", "320x240"]) == 0
+    a, b, c = (np.asarray(Image.open(p).convert("RGB")).astype(int) for p in (on, off, scene_off))
+    assert (np.abs(a - b).max(axis=2) > 20).mean() > 0.01  # the photo vs the semantic colours
+    assert np.abs(b - c).max() <= 2
+
+
+def test_window_applies_the_scene_key_and_uses_the_loader_texture_set(qtbot, make_window, tmp_path,  # noqa: ANN001
+                                                                       monkeypatch) -> None:  # noqa: ANN001
+    from citytwin.model.scenefile import Dataset, SceneFile, read_scene, write_scene
+    from citytwin.render import textures as T
+
+    read(P53)
+    threads: list[str] = []
+    real = T.build_texture_set
+
+    def spy(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        import threading
+
+        threads.append(threading.current_thread().name)
+        return real(*a, **k)
+
+    monkeypatch.setattr(T, "build_texture_set", spy)
+    win = make_window()
+    qt_fixtures.load(qtbot, win, P53)
+    assert win.layers[0].visual.has_textures
+    assert threads and all(t != "MainThread" for t in threads)  # decoded in the reader thread
+    sc = write_scene(SceneFile(datasets=[Dataset(path=P53, textures=False)]), tmp_path / "s.toml")
+    win2 = make_window()
+    win2.open_scene(str(sc))
+    qtbot.waitUntil(lambda: not win2.loader.busy and len(win2.layers) >= 1, timeout=60_000)
+    vis = win2.layers[0].visual
+    assert not vis.textures_enabled
+    out = win2.save_scene(tmp_path / "again.toml")
+    assert [d.textures for d in read_scene(out).datasets] == [False]

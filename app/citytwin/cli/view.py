@@ -35,6 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--color-by", default=None, help="'semantic' or an attribute name")
     r.add_argument("--lod", default=None, help="'best', 'lowest' or a LoD number")
     r.add_argument("--crs", help="CRS of files that declare none")
+    r.add_argument("--no-textures", action="store_true", help="draw textured surfaces in their colours")
     r.set_defaults(handler=_run_render)
 
 
@@ -102,7 +103,7 @@ def _load(inputs: Sequence[str], crs: str | None):  # noqa: ANN202
 
 def render_to_png(inputs: Sequence[str], out: str | Path, size: tuple[int, int] = (1920, 1080),
                   view: str = "iso", color_by: str | None = None, lod: str | float | None = None,
-                  crs: str | None = None) -> Path:
+                  crs: str | None = None, textures: bool = True) -> Path:
     """Read ``inputs`` and write a PNG of them seen from ``view`` (off-screen, no window).
 
     Parameters
@@ -118,6 +119,8 @@ def render_to_png(inputs: Sequence[str], out: str | Path, size: tuple[int, int] 
         file's camera) or the name of a saved view in the scene file.
     color_by, lod
         Colouring and LoD of every dataset.
+    textures
+        Draw textures (a scene file can also switch them off per dataset).
     """
     from ..render.snapshot import render_to_image
 
@@ -144,14 +147,19 @@ def render_to_png(inputs: Sequence[str], out: str | Path, size: tuple[int, int] 
                 known.update(a)
         if color_by not in known:
             raise CityTwinError(f"--color-by {color_by!r}: no object has this attribute")
+    flags = [textures] * len(scene.models)
+    if sf is not None and textures:
+        shown = [d for d in sf.datasets if d.visible]
+        if len(shown) == len(scene.models):
+            flags = [d.textures for d in shown]
     return render_to_image(scene.models, out, size=size, view=cam_view, color_by=color_by,  # type: ignore[arg-type]
-                           lod=lod if lod is not None else "best", scene=sf)
+                           lod=lod if lod is not None else "best", scene=sf, textures=flags)
 
 
 def _run_render(args: argparse.Namespace) -> int:
     size = parse_size(args.size)
     out = render_to_png(args.input, args.out, size=size, view=args.view, color_by=args.color_by,
-                        lod=_lod(args.lod), crs=args.crs)
+                        lod=_lod(args.lod), crs=args.crs, textures=not args.no_textures)
     log.info("wrote %s", out)
     print(out)  # the one line of output of the command: the file written
     return 0

@@ -40,7 +40,8 @@ class Layer:
     dataset: dict[str, Any] = field(default_factory=dict)  # how the scene file names this dataset
 
     def actors(self) -> list[Any]:
-        return [self.visual.actor]
+        """The layer's actors: the coloured one and, with textures, one per texture page."""
+        return list(self.visual.actors())
 
     def attribute_names(self) -> list[str]:
         """Attribute keys that occur in the model, most frequent first."""

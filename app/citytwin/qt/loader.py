@@ -35,6 +35,7 @@ class LoadJob:
     crs: str | None = None
     style: dict[str, Any] = field(default_factory=dict)
     started: float = 0.0
+    texture_set: Any = None  # images read and packed in the reader thread (render.textures.TextureSet)
 
 
 class _Signals(QObject):
@@ -68,6 +69,9 @@ class _ReadTask:
                 raise Cancelled("cancelled")
             # per-triangle arrays are pure numpy: make them here, not on the GUI thread
             _ = model.triangles, model.tri_object, model.tri_semantic, model.tri_lod
+            if job.style.get("textures", True) is not False:
+                # decoding and packing images is slow: here, not on the GUI thread
+                job.texture_set = _texture_set(model, job.path)
             sig.done.emit(job, model)
         except Cancelled:
             sig.cancelled.emit(job)
@@ -77,6 +81,17 @@ class _ReadTask:
             log.debug("reader crashed", exc_info=True)
             msg = " ".join(str(exc).split())
             sig.failed.emit(job, f"{job.path}: {type(exc).__name__}: {msg}")
+
+
+def _texture_set(model: Any, path: str) -> Any:
+    """The model's images packed for drawing, or None (no textures, or they failed: drawn coloured)."""
+    from ..render.textures import build_texture_set
+
+    try:
+        return build_texture_set(model)
+    except Exception as exc:  # a broken image must not lose the model
+        log.warning("%s: textures not drawn: %s", path, exc)
+        return None
 
 
 class _ReaderThread:

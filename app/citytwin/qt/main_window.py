@@ -339,7 +339,7 @@ class QtMainWindow(QMainWindow):
 
     def _load_done(self, job: LoadJob, model: CityModel) -> None:
         try:
-            self.add_model(model, job.path, job.style, crs=job.crs)
+            self.add_model(model, job.path, job.style, crs=job.crs, texture_set=job.texture_set)
         except Exception as exc:  # never a crash: the error goes to the log
             log.debug("add_model failed", exc_info=True)
             self.notify(logging.ERROR, f"{job.path}: could not show the model: {type(exc).__name__}: {exc}")
@@ -356,8 +356,12 @@ class QtMainWindow(QMainWindow):
                                                f"({', '.join(f'{k}: {v}' for k, v in rep.as_dict().items())})")
 
     def add_model(self, model: CityModel, path: str, style: dict[str, Any] | None = None,
-                  crs: str | None = None) -> list[Layer]:
-        """Add a loaded model to the scene as one layer (two when it carries terrain)."""
+                  crs: str | None = None, texture_set: Any = None) -> list[Layer]:
+        """Add a loaded model to the scene as one layer (two when it carries terrain).
+
+        ``texture_set``: the model's images already packed (the loader thread does it);
+        without it a layer with textures reads its images here.
+        """
         style = dict(style or {})
         first = not self.layers
         self.scene.add(model)
@@ -370,16 +374,19 @@ class QtMainWindow(QMainWindow):
         new: list[Layer] = []
         color_by = style.get("color_by") or "semantic"
         lod = style.get("lod", "best")
-        ds = {"path": path, "crs": crs, "name": style.get("name") or ""}
+        textures = style.get("textures", True) is not False
+        ds = {"path": path, "crs": crs, "name": style.get("name") or "", "textures": textures}
         for part, kind in ((city, "city"), (terrain, "terrain")):
             if part is None:
                 continue
+            # the packed images index the model's texture list, which its parts share
+            tex = {"textures": textures, "texture_set": texture_set}
             try:
                 visual = VtkCityVisual(part, lod=lod, color_by=color_by if kind == "city" else "semantic",
-                                       offset=offset)
+                                       offset=offset, **tex)
             except Exception as exc:  # an attribute the file lacks: fall back to semantic colours
                 log.warning("%s: colour by %r failed (%s); using semantic colours", name, color_by, exc)
-                visual = VtkCityVisual(part, lod=lod, offset=offset)
+                visual = VtkCityVisual(part, lod=lod, offset=offset, **tex)
                 color_by = "semantic"
             layer = Layer(name if kind == "city" else f"{name} — terrain", path, part, visual, kind=kind,
                           color_by=visual.color_mode, lod=lod, dataset=ds)
@@ -685,7 +692,8 @@ class QtMainWindow(QMainWindow):
         self.views = list(sf.views)
         self._pending_camera = sf.camera
         jobs = [LoadJob(str(d.path), d.crs, {"name": d.name, "visible": d.visible, "opacity": d.opacity,
-                                              "color_by": d.color_by or sf.color_by, "lod": d.lod})
+                                              "color_by": d.color_by or sf.color_by, "lod": d.lod,
+                                              "textures": d.textures})
                 for d in sf.datasets]
         self.timings["open"] = time.perf_counter()
         self.loader.load(jobs)
@@ -704,7 +712,8 @@ class QtMainWindow(QMainWindow):
                 continue
             ds = lay.dataset
             datasets.append(Dataset(path=Path(lay.path), crs=ds.get("crs"), name=ds.get("name") or lay.name,
-                                    visible=lay.visible, opacity=lay.opacity, color_by=lay.color_by, lod=lay.lod))
+                                    visible=lay.visible, opacity=lay.opacity, color_by=lay.color_by, lod=lay.lod,
+                                    textures=bool(ds.get("textures", True))))
         crs = None
         if self.scene.crs is not None:
             auth = self.scene.crs.to_authority()

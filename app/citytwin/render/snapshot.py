@@ -27,6 +27,7 @@ def render_to_image(
     multi_samples: int = 0,
     overlays: bool = True,
     legend: bool = True,
+    textures: bool | Sequence[bool] = True,
 ) -> Path:
     """Render models off-screen to ``out_png``.
 
@@ -54,6 +55,8 @@ def render_to_image(
         Draw the north arrow and the scale bar.
     legend
         Draw the legend of a thematic colouring (``color_by`` an attribute).
+    textures
+        Draw the images of textured surfaces (one flag for all models, or one per model).
 
     Returns
     -------
@@ -67,8 +70,9 @@ def render_to_image(
     t0 = time.perf_counter()
     sv = SceneView(size=size, multi_samples=multi_samples, overlays=overlays)
     try:
-        for m in models:
-            sv.add_model(m, lod=lod, color_by=color_by or "semantic")
+        flags = [textures] * len(models) if isinstance(textures, bool) else list(textures)
+        for m, tex in zip(models, flags):
+            sv.add_model(m, lod=lod, color_by=color_by or "semantic", textures=bool(tex))
         if isinstance(view, str) and scene is not None and scene.view(view) is not None:
             view = scene.view(view)  # type: ignore[assignment]
         sv.set_view(view)  # type: ignore[arg-type]
