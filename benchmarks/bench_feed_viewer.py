@@ -313,12 +313,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ingest", choices=("process", "thread"), default="process",
                    help="MQTT ingest in a child process (default, as the viewer) or in paho's thread")
     p.add_argument("--profile", action="store_true", help="cProfile the viewer's main thread while ingesting")
+    p.add_argument("--nice", type=int, default=None,
+                   help="niceness of the ingest child (default: citytwin.live.ingest_process.DEFAULT_NICE)")
     a = p.parse_args(argv)
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         print("needs a display: run under xvfb-run -a -s '-screen 0 1920x1080x24'", file=sys.stderr)
         return 2
     w, h = (int(v) for v in a.size.lower().split("x"))
     print(f"command: {' '.join([sys.executable, *sys.argv])}")
+    from citytwin.live import ingest_process
+
+    if a.nice is not None:
+        ingest_process.DEFAULT_NICE = a.nice
+    print(f"ingest child niceness: {ingest_process.DEFAULT_NICE if a.ingest == 'process' else '-'}")
     res = run(a.messages, a.sensors, a.orbit, (w, h), a.rate, ingest=a.ingest, profile=a.profile)
     width = max(len(k) for k in res)
     for k, v in res.items():

@@ -510,3 +510,23 @@ def test_shutdown_from_the_reader_thread_reaps_the_child(broker: LocalBroker) ->
     assert not reader.is_alive() and _gone(pid) and pid not in _children()
     assert ing.state == "stopped" and link.cmd is None
     ing.stop()  # a no-op now
+
+
+def test_child_runs_nicer_than_the_viewer(broker: LocalBroker) -> None:
+    """The child yields the CPU to the viewer's rendering when it is short (DEFAULT_NICE)."""
+    from citytwin.live import ingest_process
+
+    def nice_of(pid: int) -> int:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+    if not Path(f"/proc/{os.getpid()}/stat").exists():
+        pytest.skip("no /proc here")
+    for asked, added in ((None, ingest_process.DEFAULT_NICE), (0, 0)):
+        ing = ProcessIngest(SensorLayer(), _cfg(broker.url, ["v1.1/#"]), nice=asked)
+        ing.start()
+        try:
+            assert ing.wait_for("connected", 30)
+            assert ing.pid is not None
+            assert nice_of(ing.pid) == min(nice_of(os.getpid()) + added, 19)
+        finally:
+            ing.stop()

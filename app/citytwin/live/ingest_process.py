@@ -58,6 +58,11 @@ log = logging.getLogger(__name__)
 
 STATES = ("stopped", "connecting", "connected", "reconnecting")
 
+#: Niceness added to the child (POSIX ``nice``): when the CPU is short, the viewer's rendering
+#: threads come first and the child catches up in between (the broker and the child's queue hold
+#: the readings meanwhile). 0 gives the child the viewer's priority.
+DEFAULT_NICE = 5
+
 
 class ProcessIngest:
     """An MQTT feed received and parsed in a child process, drained once per frame in the parent.
@@ -83,6 +88,8 @@ class ProcessIngest:
         Seconds between the child's batches (10–30 ms keeps a frame's worth).
     batch_max
         A batch is sent early once this many readings wait in the child.
+    nice
+        Niceness added to the child (default :data:`DEFAULT_NICE`; where the OS has it).
     diagnostics
         Counters to keep in sync (a new :class:`Diagnostics` by default).
     """
@@ -90,7 +97,7 @@ class ProcessIngest:
     def __init__(self, layer: SensorLayer, config: Any, parser: PayloadParser | None = None, *,
                  auto_register: bool = True, max_datastreams: int = 20_000, max_pending: int = 1_000_000,
                  max_future: float = 300.0, interval: float = 0.015, batch_max: int = 20_000,
-                 diagnostics: Diagnostics | None = None) -> None:
+                 nice: int | None = None, diagnostics: Diagnostics | None = None) -> None:
         from .mqtt import parse_broker_url
 
         parse_broker_url(config.url)  # a bad URL fails here, in the caller's thread
@@ -102,7 +109,8 @@ class ProcessIngest:
         self._options = {"parser": parser or PayloadParser(), "auto_register": bool(auto_register),
                          "max_datastreams": int(max_datastreams), "max_pending": int(max_pending),
                          "max_future": float(max_future), "interval": float(interval),
-                         "batch_max": int(batch_max)}
+                         "batch_max": int(batch_max),
+                         "nice": DEFAULT_NICE if nice is None else int(nice)}
         self._early: list[Datastream] = []
         self._control = threading.RLock()
         self._link: _Link | None = None
@@ -374,6 +382,7 @@ class _Child:
         self.parent_pid = parent_pid
         self.interval = float(options["interval"])
         self.batch_max = int(options["batch_max"])
+        self.nice = int(options.get("nice", 0))
         self.diag = _ChildDiagnostics()
         self.ingest = Ingest(None, options["parser"], auto_register=options["auto_register"],
                              max_datastreams=options["max_datastreams"], max_pending=options["max_pending"],
@@ -432,6 +441,12 @@ class _Child:
 
     def run(self) -> None:
         from .mqtt import MqttFeed  # paho is imported here, in the child
+
+        if self.nice > 0 and hasattr(os, "nice"):
+            try:
+                os.nice(self.nice)
+            except OSError:  # not allowed here: run at the parent's priority
+                pass
 
         feed = MqttFeed(self.config, self.deliver, self.diag)
         threading.Thread(target=self.commands, name="commands", daemon=True).start()
