@@ -38,6 +38,7 @@ import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from citytwin.live import ingest_process
 from citytwin.live.broker import LocalBroker
 from citytwin.live.ingest import Ingest
 from citytwin.live.ingest_process import ProcessIngest
@@ -231,14 +232,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--idle", type=float, default=3.0, help="seconds without arrivals that end a run")
     ap.add_argument("--protocol", type=int, choices=(4, 5), default=4,
                     help="MQTT protocol of both subscribers: 4 = 3.1.1 (citytwin's default), 5")
+    ap.add_argument("--nice", type=int, default=None,
+                    help="niceness of the process path's child (default: ingest_process.DEFAULT_NICE)")
     a = ap.parse_args(argv)
+    if a.nice is not None:
+        ingest_process.DEFAULT_NICE = a.nice
     print(f"command: {' '.join([sys.executable, *sys.argv])}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores "
           "(other work on the machine slows both runs alike; compare within a round)")
     ok = True
     with LocalBroker() as broker:
         print(f"broker: mosquitto on 127.0.0.1:{broker.port}; {a.messages} messages/run, "
-              f"{a.sensors} sensors, QoS 0, MQTT {'5' if a.protocol == 5 else '3.1.1'}")
+              f"{a.sensors} sensors, QoS 0, MQTT {'5' if a.protocol == 5 else '3.1.1'}; "
+              f"process path child niceness +{ingest_process.DEFAULT_NICE}")
         raws: list[float] = []
         rates: dict[str, list[float]] = {"thread": [], "process": []}
         runs = {"thread": bench_citytwin, "process": bench_process}
