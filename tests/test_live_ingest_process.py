@@ -530,3 +530,32 @@ def test_child_runs_nicer_than_the_viewer(broker: LocalBroker) -> None:
             assert nice_of(ing.pid) == min(nice_of(os.getpid()) + added, 19)
         finally:
             ing.stop()
+
+
+def test_a_blocked_parent_never_blocks_the_child_s_network_thread(broker: LocalBroker) -> None:
+    """The parent stops reading (its reader thread is held): the pipe fills, the child's sender
+    waits, paho keeps receiving into the bounded child queue and counts the overflow. Released,
+    every message is accounted for and the connection never dropped."""
+    ing = ProcessIngest(SensorLayer(capacity=8), _cfg(broker.url, ["v1.1/#"]), max_pending=500)
+    ing._local.max_pending = 10**6  # only the child's bound: every queue_full below is counted there
+    ing.start()
+    n = 20_000
+    try:
+        assert ing.wait_for("connected", 30)
+        with ing._local._lock:  # the reader blocks in put_batch on its next batch
+            pub = _publisher(broker.port)
+            infos = [pub.publish(f"v1.1/Datastreams({k % 50})/Observations", _obs(BASE + k, k), qos=1)
+                     for k in range(n)]
+            for info in infos:
+                info.wait_for_publish(30)  # acknowledged by the broker: the child is reading
+            _close(pub)
+            time.sleep(1.0)
+        assert _wait(lambda: ing.diag.received == n, ing)
+    finally:
+        ing.stop()
+    ing.drain()
+    d = ing.diag
+    assert set(d.rejected) <= {"queue_full"} and d.rejected.get("queue_full", 0) > 0
+    assert d.applied + d.rejected["queue_full"] == n and d.accounted(0)
+    assert d.applied >= 500  # what the child had queued and the pipe held was handed over
+    assert d.disconnects == 0 and d.connects == 1
