@@ -77,12 +77,13 @@ def render(vis: VtkSensorVisual, size: tuple[int, int] = (400, 300)):
     return arr, at, (rw, ren)
 
 
-def test_one_actor_colours_follow_the_clock_time() -> None:
+def test_one_actor_for_all_sensors_colours_follow_the_clock_time() -> None:
     layer = make_layer()
     layer.apply(np.array([0, 2, 4]), np.full(3, T0), np.array([10.0, 20.0, 30.0]))
     layer.apply(np.array([0]), np.array([T0 + 600]), np.array([30.0]))
     vis = VtkSensorVisual(layer, {"size": 10.0, "range": [10.0, 30.0]}, stale_after=3600)
-    assert vis.property == "no2" and len(vis.actors()) == 1
+    # one actor draws every sensor, one every alert ring, whatever the number of sensors
+    assert vis.property == "no2" and vis.actors() == [vis.actor, vis.ring_actor]
     assert "µg/m³" in vis.legend_actor.GetTitle()
     vis.update(T0 + 60)
     _, at, keep = render(vis)
@@ -142,6 +143,6 @@ def test_new_datastreams_grow_the_arrays() -> None:
     layer.add_datastreams([Datastream(id="S9/no2", observed_property=ObservedProperty("no2"))])
     layer.apply(np.array([2]), np.array([T0]), np.array([5.0]))
     vis.update(T0)
-    per_sensor = len(vis._sphere[0]) + len(vis._ring[0])
-    assert len(layer) == 3 and vis.polydata.GetNumberOfPoints() == 3 * per_sensor
-    assert vis.polydata.GetNumberOfCells() == 3 * (len(vis._sphere[2]) + len(vis._ring[2]))
+    assert len(layer) == 3 and vis.polydata.GetNumberOfPoints() == 3  # one splat per datastream
+    assert vis.ring_polydata.GetNumberOfPoints() == 3 * len(vis._ring[0])  # a ring slot each
+    assert vis.ring_polydata.GetNumberOfCells() == 3 * len(vis._ring[2])

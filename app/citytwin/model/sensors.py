@@ -163,6 +163,7 @@ class SensorLayer:
         self.alerts: deque[Alert] = deque(maxlen=max_alerts)
         self.alerts_total = 0
         self.version = 0  # bumped by every change a view must redraw
+        self.streams_version = 0  # bumped when datastreams are added or their metadata change
         self._crs: CRS | None = None
         self._origin = np.zeros(3)
         self._building_xyz: Callable[[Sequence[str]], NDArray[np.float64]] | None = None
@@ -197,6 +198,7 @@ class SensorLayer:
             self._place(np.asarray(new, dtype=np.int64))
             self._rebuild_limits()
             self.version += 1
+            self.streams_version += 1
         return np.asarray(out, dtype=np.int64)
 
     def ensure(self, ids: Sequence[str]) -> NDArray[np.int64]:
