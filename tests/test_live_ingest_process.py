@@ -10,7 +10,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,51 +33,22 @@ from citytwin.model.sensors import (
 )
 
 mqtt = pytest.importorskip("paho.mqtt.client")
-from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from citytwin.live.ingest_process import ProcessIngest  # noqa: E402
 from citytwin.live.mqtt import MqttConfig  # noqa: E402
 
 pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="mosquitto is not installed")
 
+import mqtt_fixtures  # noqa: E402
+from mqtt_fixtures import close_client as _close  # noqa: E402
+from mqtt_fixtures import observation as _obs  # noqa: E402
+from mqtt_fixtures import publisher as _publisher  # noqa: E402
+from mqtt_fixtures import wait_until as _wait  # noqa: E402
+
+broker = mqtt_fixtures.broker  # the fixture
+
 BASE = datetime(2024, 6, 1, tzinfo=UTC).timestamp()
 APP = Path(__file__).resolve().parents[1] / "app"
-
-
-@pytest.fixture
-def broker() -> Iterator[LocalBroker]:
-    b = LocalBroker().start()
-    try:
-        yield b
-    finally:
-        b.close()
-
-
-def _publisher(port: int) -> mqtt.Client:
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-pub-{time.time_ns()}")
-    c.connect("127.0.0.1", port)
-    c.loop_start()
-    return c
-
-
-def _close(c: mqtt.Client) -> None:
-    c.disconnect()
-    c.loop_stop()
-
-
-def _obs(t: float, v: float) -> bytes:
-    return orjson.dumps({"phenomenonTime": datetime.fromtimestamp(t, UTC).isoformat(), "result": v})
-
-
-def _wait(cond: Callable[[], bool], ingest: ProcessIngest | None = None, timeout: float = 30.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if ingest is not None:
-            ingest.drain()
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _cfg(url: str, topics: list[str], **kw) -> MqttConfig:

@@ -10,9 +10,11 @@ import time
 import orjson
 import pytest
 
+import mqtt_fixtures
 import qt_fixtures
 from citytwin.model.sensor_spec import SensorLayerSpec
 
+broker = mqtt_fixtures.broker  # the fixture
 make_window = qt_fixtures.make_window  # the fixture
 
 pytestmark = pytest.mark.gui
@@ -20,19 +22,6 @@ pytestmark = pytest.mark.gui
 
 def wait_for(qtbot, cond, timeout: float = 30.0) -> None:  # noqa: ANN001
     qtbot.waitUntil(cond, timeout=int(timeout * 1000))
-
-
-@pytest.fixture
-def broker():
-    from citytwin.live.broker import LocalBroker, mosquitto_path
-
-    if mosquitto_path() is None:
-        pytest.skip("mosquitto is not installed")
-    b = LocalBroker().start()
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def test_helpers_cut_network_text_to_one_line() -> None:
@@ -150,7 +139,6 @@ def test_dock_survives_a_broken_session_and_shows_a_replay(qtbot, make_window, t
     v = s.diagnostics_dock.values("replay")
     assert v["datastreams"] == "2" and v["rejected"] == "0"
     assert v["state"].split(" ·")[0] in ("playing", "paused", "done")
-
 
 
 def test_dock_survives_broken_sessions_and_odd_text(qtbot) -> None:

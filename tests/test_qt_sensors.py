@@ -13,10 +13,12 @@ import numpy as np
 import orjson
 import pytest
 
+import mqtt_fixtures
 import qt_fixtures
 from citytwin.model.sensor_spec import SensorLayerSpec, Threshold
 from qt_fixtures import ROOT, look_down_at, scene_pixel
 
+broker = mqtt_fixtures.broker  # the fixture
 make_window = qt_fixtures.make_window  # the fixture
 DEMO_SCENE = ROOT / "scenes" / "demo.toml"
 DEMO_CITY = ROOT / "scenes" / "demo" / "demo_district.city.json"
@@ -27,21 +29,6 @@ pytestmark = pytest.mark.gui
 
 def wait_for(qtbot, cond, timeout: float = 30.0) -> None:  # noqa: ANN001
     qtbot.waitUntil(cond, timeout=int(timeout * 1000))
-
-
-
-
-@pytest.fixture
-def broker():
-    from citytwin.live.broker import LocalBroker, mosquitto_path
-
-    if mosquitto_path() is None:
-        pytest.skip("mosquitto is not installed")
-    b = LocalBroker().start()
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def test_broker_readings_colour_glyphs_alert_and_scrub_back(qtbot, make_window, broker) -> None:
