@@ -145,4 +145,10 @@ def test_new_datastreams_grow_the_arrays() -> None:
     vis.update(T0)
     assert len(layer) == 3 and vis.polydata.GetNumberOfPoints() == 3  # one splat per datastream
     assert vis.ring_polydata.GetNumberOfPoints() == 3 * len(vis._ring[0])  # a ring slot each
-    assert vis.ring_polydata.GetNumberOfCells() == 3 * len(vis._ring[2])
+    # no sensor over its threshold: no ring drawn (idle ring slots would cost vertices every frame)
+    assert vis.ring_polydata.GetNumberOfCells() == 0 and not vis.ring_actor.GetVisibility()
+    layer.apply(np.array([0]), np.array([T0 + 1]), np.array([55.0]))  # S0 no2 over 40: one ring
+    vis.update(T0 + 1)
+    assert vis.ring_polydata.GetNumberOfCells() == len(vis._ring[2]) and vis.ring_actor.GetVisibility()
+    vis.set_visible(False)
+    assert not vis.ring_actor.GetVisibility() and not vis.actor.GetVisibility()

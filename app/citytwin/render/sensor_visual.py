@@ -55,10 +55,14 @@ ALERT_SCALE = 1.7
 MAX_RINGS = 256  # ring slots: the first MAX_RINGS alerting sensors get one (all are drawn larger)
 
 # The splat's fragment shader: a disc of the glyph's radius, shaded like a sphere lit
-# from the viewer (the colour itself at the centre, darker towards the rim).
+# from the viewer (the colour itself at the centre, darker towards the rim). VTK draws
+# each splat as a triangle around a circle of 3 units (room for a gaussian's 3 sigma):
+# the mapper's scale is a third of the radius, so that the disc fills that circle and
+# llvmpipe shades 1.65x the disc's pixels, not 15x.
+_SPLAT_UNITS = 3.0
 _SPHERE_SPLAT = (
     "//VTK::Color::Impl\n"
-    "  float cityDist2 = dot(offsetVCVSOutput.xy, offsetVCVSOutput.xy);\n"
+    "  float cityDist2 = dot(offsetVCVSOutput.xy, offsetVCVSOutput.xy) / 9.0;\n"
     "  if (cityDist2 > 1.0) { discard; }\n"
     "  float cityShade = 0.45 + 0.55 * sqrt(1.0 - cityDist2);\n"
     "  ambientColor *= cityShade;\n"
@@ -128,6 +132,8 @@ class VtkSensorVisual:
         self._n = -1
         self._layer_version = -1
         self._props_cache: tuple[tuple[int, int, int], list[str]] = ((0, -1, -1), [])
+        self._visible = True
+        self._rings_drawn = -1
         self._rows = np.zeros(0, dtype=np.int64)  # datastreams of the shown property
         self._limits = (np.inf, -np.inf)
         # state at the last update (for hover, tests)
@@ -149,7 +155,7 @@ class VtkSensorVisual:
         self.mapper = vtkPointGaussianMapper()
         self.mapper.SetInputData(self.polydata)
         self.mapper.SetScaleArray("scale")
-        self.mapper.SetScaleFactor(0.5 * self.size)  # radius = scale × size / 2
+        self.mapper.SetScaleFactor(0.5 * self.size / _SPLAT_UNITS)  # radius = scale × size / 2
         self.mapper.EmissiveOff()  # opaque, depth-tested discs (not additive gaussian blobs)
         self.mapper.SetSplatShaderCode(_SPHERE_SPLAT)
         self.ring_mapper = vtkPolyDataMapper()
@@ -295,15 +301,14 @@ class VtkSensorVisual:
         self._vcolor[:, :3] = ALERT_RGB
         normals = np.tile(rn, (nr, 1)).astype(np.float32)
         tris = (rt[None, :, :] + (np.arange(nr) * vr)[:, None, None]).reshape(-1, 3).astype(np.int64)
-        cells = vtkCellArray()
         offsets = np.arange(0, 3 * len(tris) + 1, 3, dtype=np.int64)
         self._cell_buffers = (offsets, tris.ravel())
-        cells.SetData(numpy_to_vtkIdTypeArray(offsets, deep=True), numpy_to_vtkIdTypeArray(tris.ravel(), deep=True))
         rpts = vtkPoints()
         vtk_rpts = numpy_to_vtk(self._verts, deep=False)
         rpts.SetData(vtk_rpts)
         self.ring_polydata.SetPoints(rpts)
-        self.ring_polydata.SetPolys(cells)
+        self._rings_drawn = -1
+        self._show_rings(0)
         rpd = self.ring_polydata.GetPointData()
         vtk_rrgba = numpy_to_vtk(self._vcolor, deep=False)
         vtk_rrgba.SetName("rgba")
@@ -389,6 +394,7 @@ class VtkSensorVisual:
             centre = np.where(has[:, None], self._pos[np.maximum(owners, 0)], 0.0)
             rv[:] = centre[:, None, :] + (np.where(has, ALERT_SCALE, 0.0)[:, None, None] * size) * rp[None]
             self._ring_owner = owners
+            self._show_rings(int(has.sum()))
             self._vtk_arrays[3].Modified()
             self.ring_polydata.GetPoints().Modified()
             self.ring_polydata.Modified()
@@ -449,15 +455,29 @@ class VtkSensorVisual:
         return int(rows[k]) if d[k] <= max_px else -1
 
     # ---------------------------------------------------------------- visibility
+    def _show_rings(self, k: int) -> None:
+        """Draw the first ``k`` ring slots only (the alerting sensors fill the slots from the
+        first): 256 idle rings would still cost their vertices every frame."""
+        if k != self._rings_drawn:
+            offsets, conn = self._cell_buffers
+            per = len(self._ring[2])
+            cells = vtkCellArray()
+            cells.SetData(numpy_to_vtkIdTypeArray(offsets[: k * per + 1], deep=True),
+                          numpy_to_vtkIdTypeArray(conn[: 3 * k * per], deep=True))
+            self.ring_polydata.SetPolys(cells)
+            self._rings_drawn = k
+        self.ring_actor.SetVisibility(self._visible and k > 0)
+
     def set_visible(self, visible: bool) -> None:
-        self.actor.SetVisibility(bool(visible))
-        self.ring_actor.SetVisibility(bool(visible))
-        self.legend_actor.SetVisibility(bool(visible))
+        self._visible = bool(visible)
+        self.actor.SetVisibility(self._visible)
+        self.ring_actor.SetVisibility(self._visible and self._rings_drawn > 0)
+        self.legend_actor.SetVisibility(self._visible)
         self.changed.emit("visible")
 
     @property
     def visible(self) -> bool:
-        return bool(self.actor.GetVisibility())
+        return self._visible
 
     def release(self) -> None:
         """Drop references (the caller removed the actors from the renderer)."""
