@@ -94,3 +94,31 @@ def look_down_at(win, xyz, distance: float = 120.0) -> None:  # noqa: ANN001
                                    "focal_point": list(map(float, xyz)), "view_up": [0, 1, 0],
                                    "view_angle": 30.0}, animate=False)
     win.viewport.render_sync()
+
+
+T0 = 1_717_200_000.0  # 2024-06-01T00:00:00Z: the start of the replays written below
+
+
+def swapping_sensors(qtbot, win, xy_hi, xy_lo, tmp_path: Path):  # noqa: ANN001, ANN201
+    """A replayed layer of two NO2 sensors at scene-CRS ``xy_hi`` (50 µg/m³) and ``xy_lo`` (10) whose
+    values swap ten minutes later; the clock is paused at ``T0 + 60``. Returns the sensor entry."""
+    import datetime as dt
+
+    from citytwin.core.crs import transform_xy
+    from citytwin.model.sensor_spec import SensorLayerSpec
+    from citytwin.model.sensors import WGS84
+
+    lonlat = transform_xy(np.c_[np.asarray([xy_hi, xy_lo], float)[:, :2], np.zeros(2)], win.scene.crs, WGS84)
+    rows = ["time,sensor,value,parameter,unit,lat,lon"]
+    for t, (va, vb) in ((T0, (50.0, 10.0)), (T0 + 600, (10.0, 50.0))):
+        iso = dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows.append(f"{iso},HI,{va},no2,µg/m³,{lonlat[0, 1]:.8f},{lonlat[0, 0]:.8f}")
+        rows.append(f"{iso},LO,{vb},no2,µg/m³,{lonlat[1, 1]:.8f},{lonlat[1, 0]:.8f}")
+    rec = tmp_path / "rec.csv"
+    rec.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    entry = win.sensors.add_spec(SensorLayerSpec(source=str(rec), name="air", stale_after=3600.0))
+    assert entry is not None
+    qtbot.waitUntil(lambda: len(entry.layer) == 2, timeout=20_000)
+    win.sensors.clock.pause()
+    win.sensors.time_dock.set_time(T0 + 60)
+    return entry

@@ -13,21 +13,16 @@ import numpy as np
 import pytest
 
 import qt_fixtures
-from citytwin.model.sensor_spec import IdwSettings, SensorLayerSpec
+from citytwin.model.sensor_spec import IdwSettings
 from qt_fixtures import ROOT, look_down_at, scene_pixel
 
 make_window = qt_fixtures.make_window  # the fixture
 DEMO_CITY = ROOT / "scenes" / "demo" / "demo_district.city.json"
 SHOT = Path(tempfile.gettempdir()) / "citytwin_ground_field.png"  # look at it after a run
-T0 = 1_717_200_000.0  # 2024-06-01T00:00:00Z
+T0 = qt_fixtures.T0  # when the replays start
 
 pytestmark = pytest.mark.gui
 
-
-def _iso(t: float) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_surface_keys_name_method_target_and_property() -> None:
@@ -83,9 +78,6 @@ def field_rgb_matches(win, ter, entry, st: IdwSettings) -> float:  # noqa: ANN00
 
 
 def test_ground_field_follows_sensors_settings_and_scene_file(qtbot, make_window, tmp_path) -> None:
-    from citytwin.core.crs import transform_xy
-    from citytwin.model.sensors import WGS84
-
     win = make_window()
     win.open_files([DEMO_CITY])
     qtbot.waitUntil(lambda: len(win.layers) == 2 and not win.loader.busy, timeout=60_000)
@@ -96,19 +88,8 @@ def test_ground_field_follows_sensors_settings_and_scene_file(qtbot, make_window
     a = ground[0]
     b = ground[int(np.argmax(np.hypot(*(ground[:, :2] - a[:2]).T)))]  # the open spot farthest from a
     assert np.hypot(*(b[:2] - a[:2])) > 300
-    lonlat = transform_xy(np.c_[np.stack([a, b])[:, :2], np.zeros(2)], win.scene.crs, WGS84)
-    rows = ["time,sensor,value,parameter,unit,lat,lon"]
-    for t, (va, vb) in ((T0, (50.0, 10.0)), (T0 + 600, (10.0, 50.0))):  # ten minutes later they swap
-        rows.append(f"{_iso(t)},HI,{va},no2,µg/m³,{lonlat[0, 1]:.8f},{lonlat[0, 0]:.8f}")
-        rows.append(f"{_iso(t)},LO,{vb},no2,µg/m³,{lonlat[1, 1]:.8f},{lonlat[1, 0]:.8f}")
-    rec = tmp_path / "rec.csv"
-    rec.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    entry = qt_fixtures.swapping_sensors(qtbot, win, a, b, tmp_path)  # ten minutes later they swap
     s = win.sensors
-    entry = s.add_spec(SensorLayerSpec(source=str(rec), name="air", stale_after=3600.0))
-    assert entry is not None
-    qtbot.waitUntil(lambda: len(entry.layer) == 2, timeout=20_000)
-    s.clock.pause()
-    s.time_dock.set_time(T0 + 60)
 
     origin = np.asarray(win.scene.origin, float)
     pa_xyz, pb_xyz = a - origin + [12.0, 0.0, 0.0], b - origin + [12.0, 0.0, 0.0]  # beside the glyphs

@@ -11,21 +11,15 @@ import numpy as np
 import pytest
 
 import qt_fixtures
-from citytwin.model.sensor_spec import SensorLayerSpec
 from qt_fixtures import ROOT, look_down_at, scene_pixel
 
 make_window = qt_fixtures.make_window  # the fixture
 DEMO_CITY = ROOT / "scenes" / "demo" / "demo_district.city.json"
 SHOT = Path(tempfile.gettempdir()) / "citytwin_sensor_field.png"  # look at it after a run
-T0 = 1_717_200_000.0  # 2024-06-01T00:00:00Z
+T0 = qt_fixtures.T0  # when the replays start
 
 pytestmark = pytest.mark.gui
 
-
-def _iso(t: float) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 
@@ -53,9 +47,6 @@ def test_set_object_values_colours_objects_without_rebuild() -> None:
 
 
 def test_buildings_coloured_by_idw_follow_the_sensors(qtbot, make_window, tmp_path) -> None:
-    from citytwin.core.crs import transform_xy
-    from citytwin.model.sensors import WGS84
-
     win = make_window()
     win.open_files([DEMO_CITY])
     qtbot.waitUntil(lambda: len(win.layers) >= 1 and not win.loader.busy, timeout=60_000)
@@ -70,20 +61,9 @@ def test_buildings_coloured_by_idw_follow_the_sensors(qtbot, make_window, tmp_pa
     a = 0
     b = int(np.argmax(np.hypot(*(centres - centres[a]).T)))  # the building farthest from a
     ia, ib = cand[a], cand[b]
-    lonlat = transform_xy(np.c_[centres[[a, b]], np.zeros(2)], win.scene.crs, WGS84)
     # sensor HI on building a, LO on building b; ten minutes later their values swap
-    rows = ["time,sensor,value,parameter,unit,lat,lon"]
-    for t, (va, vb) in ((T0, (50.0, 10.0)), (T0 + 600, (10.0, 50.0))):
-        rows.append(f"{_iso(t)},HI,{va},no2,µg/m³,{lonlat[0, 1]:.8f},{lonlat[0, 0]:.8f}")
-        rows.append(f"{_iso(t)},LO,{vb},no2,µg/m³,{lonlat[1, 1]:.8f},{lonlat[1, 0]:.8f}")
-    rec = tmp_path / "rec.csv"
-    rec.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    entry = qt_fixtures.swapping_sensors(qtbot, win, centres[a], centres[b], tmp_path)
     s = win.sensors
-    entry = s.add_spec(SensorLayerSpec(source=str(rec), name="air", stale_after=3600.0))
-    assert entry is not None
-    qtbot.waitUntil(lambda: len(entry.layer) == 2, timeout=20_000)
-    s.clock.pause()
-    s.time_dock.set_time(T0 + 60)
 
     # the colour-by combo of the city layer offers the sensor entries
     dock = win.layers_dock
