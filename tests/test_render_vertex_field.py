@@ -40,6 +40,16 @@ def test_vertex_field_colours_terrain_only_and_clears(demo) -> None:
         assert np.array_equal(vis._point_rgb[on], want)
         assert np.array_equal(vis._point_rgb[~on], before[~on])
         assert len(np.unique(vis._point_rgb[on], axis=0)) > 50  # a gradient, not one colour
+        # new values (the fast path: only the field's points are rewritten) and a LoD switch
+        y = demo.vertices[:, 1].astype(np.float64)
+        vis.set_vertex_values(y, float(y.min()), float(y.max()), objects=terrain)
+        want_y = colormap((y[vertex[on]] - y.min()) / (y.max() - y.min()))
+        assert np.array_equal(vis._point_rgb[on], want_y)
+        assert np.array_equal(vis._point_rgb[~on], before[~on])
+        vis.set_lod(1)
+        vis.set_lod("best")
+        assert np.array_equal(vis._point_rgb[on], want_y)
+        vis.set_vertex_values(x, float(x.min()), float(x.max()), objects=terrain)
         # the highlight wins over the field, and clearing the field restores the styling
         t_obj = int(np.flatnonzero(terrain)[0])
         vis.highlight([t_obj])

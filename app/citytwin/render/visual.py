@@ -198,7 +198,11 @@ class VtkCityVisual:
         self._highlight: NDArray[np.int64] = np.zeros(0, np.int64)
         self._base: NDArray[np.uint8] | None = None
         self._visible = True
-        self._vertex_field: tuple[NDArray[np.uint8], NDArray[np.bool_]] | None = None
+        # (values per model vertex, vmin, vmax, objects) and the points/cells it colours
+        self._vertex_field: tuple[NDArray[np.float64], float, float, NDArray[np.bool_]] | None = None
+        self._field_targets: tuple[Any, list[tuple[int, NDArray[np.int64], NDArray[np.int64],
+                                                   NDArray[np.int64], NDArray[np.int64]]],
+                                   NDArray[np.int64]] | None = None
         self._textures_on = bool(textures)
         self.mapper = _colour_mapper()
         self.actor = _city_actor(self.mapper, offset)
@@ -310,6 +314,7 @@ class VtkCityVisual:
         The cell arrays (``cell_object``, ``cell_semantic``, ...) cover all parts in
         that order, so a cell index means one triangle of the layer wherever it is drawn.
         """
+        self._field_targets = None  # the vertex field's points and cells are found again
         m = self.model
         grp = self._tri_group
         if grp is None:
@@ -455,21 +460,84 @@ class VtkCityVisual:
             ``(n_objects,)`` bool, the objects coloured by the field (default: all).
         """
         if values is None:
+            had = self._vertex_field is not None
             self._vertex_field = None
+            self._field_targets = None
+            if had:
+                self._write_colors(restyle=False)
         else:
             v = np.asarray(values, dtype=np.float64).reshape(-1)
             if len(v) != len(self.model.vertices):
                 raise ValueError(f"{len(v)} values for {len(self.model.vertices)} vertices")
-            span = float(vmax) - float(vmin)
-            rgb = colormap(np.where(np.isfinite(v), (v - float(vmin)) / (span if span > 0 else 1.0), np.nan))
             sel = (np.ones(self.model.n_objects, dtype=bool) if objects is None
                    else np.asarray(objects, dtype=bool).reshape(-1))
             if len(sel) != self.model.n_objects:
                 raise ValueError(f"{len(sel)} object flags for {self.model.n_objects} objects")
-            self._vertex_field = (np.ascontiguousarray(rgb[:, :3], dtype=np.uint8), sel)
-        self._write_colors(restyle=False)
+            first = self._vertex_field is None
+            self._vertex_field = (v, float(vmin), float(vmax), sel)
+            if first:  # textures go, the styling's colours are rewritten once
+                self._write_colors(restyle=False)
+            else:  # a new value set: only the field's own points and cells are rewritten
+                self._apply_field()
         if notify:
             self.changed.emit("color_by")
+
+    def _field_points(self) -> tuple[list[tuple[int, NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
+                                                NDArray[np.int64]]], NDArray[np.int64]]:
+        """Per part the points and cells the vertex field colours (the highlight excepted) and
+        where their vertex is in the list of vertices used; cached until the objects, the
+        highlight or the geometry change."""
+        assert self._vertex_field is not None
+        sel = self._vertex_field[3]
+        key = (sel.tobytes(), self._highlight.tobytes(), tuple(id(p.polydata) for p in self._parts))
+        if self._field_targets is not None and self._field_targets[0] == key:
+            return self._field_targets[1], self._field_targets[2]
+        hl = np.zeros(self.model.n_objects, dtype=bool)
+        if len(self._highlight):
+            hl[self._highlight] = True
+        parts = []
+        vids = []
+        for k, part in enumerate(self._parts):
+            if not part.n_cells:
+                continue
+            a, b = part.offset, part.offset + part.n_cells
+            obj = self.cell_object[a:b]
+            cell_sel = sel[obj] & ~hl[obj]
+            pts = np.flatnonzero(cell_sel[part.point_cell])
+            cells = np.flatnonzero(cell_sel)
+            if not len(pts) and not len(cells):
+                continue
+            vertex = np.asarray(part.polydata.point_data["vertex"])
+            pv = vertex[pts].astype(np.int64)
+            cv = self.model.triangles[self._cell_triangle[a:b][cells], 0].astype(np.int64)
+            parts.append((k, pts, cells + a, pv, cv))
+            vids.extend([pv, cv])
+        uniq, inv = np.unique(np.concatenate(vids) if vids else np.zeros(0, np.int64), return_inverse=True)
+        out = []
+        at = 0
+        for k, pts, cells, pv, cv in parts:
+            ip = inv[at: at + len(pv)]
+            at += len(pv)
+            ic = inv[at: at + len(cv)]
+            at += len(cv)
+            out.append((k, pts, cells, ip, ic))
+        self._field_targets = (key, out, uniq)
+        return out, uniq
+
+    def _apply_field(self) -> None:
+        """Write the vertex field's colours into its points and cells (nothing else is touched)."""
+        if self._vertex_field is None:
+            return
+        values, lo, hi, _ = self._vertex_field
+        targets, uniq = self._field_points()
+        span = hi - lo if hi > lo else 1.0
+        vals = values[uniq]
+        rgb = colormap(np.where(np.isfinite(vals), (vals - lo) / span, np.nan))
+        for k, pts, cells, ip, ic in targets:
+            part = self._parts[k]
+            part.point_rgb[pts] = rgb[ip]
+            self._rgb[cells] = rgb[ic]
+            part.rgb_vtk.Modified()
 
     @property
     def color_mode(self) -> str:
@@ -498,16 +566,8 @@ class VtkCityVisual:
                     part.point_rgb[hl_cells[a:b][part.point_cell]] = HIGHLIGHT_TINT
             else:
                 np.take(self._rgb[a:b], part.point_cell, axis=0, out=part.point_rgb)
-            if self._vertex_field is not None and part.n_cells:
-                field_rgb, sel = self._vertex_field
-                cell_sel = sel[self.cell_object[a:b]]
-                if hl_cells is not None:
-                    cell_sel &= ~hl_cells[a:b]
-                pts = np.flatnonzero(cell_sel[part.point_cell])
-                vertex = np.asarray(part.polydata.point_data["vertex"])
-                part.point_rgb[pts] = field_rgb[vertex[pts]]
-                self._rgb[a:b][cell_sel] = field_rgb[self.model.triangles[self._cell_triangle[a:b][cell_sel], 0]]
             part.rgb_vtk.Modified()
+        self._apply_field()
         if len(self._parts) > 1 and shown != self._shown_textures:
             for part in self._parts[1:]:
                 part.actor.SetTexture(part.texture if shown else None)
