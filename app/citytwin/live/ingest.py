@@ -32,6 +32,30 @@ from .payloads import PayloadParser, Reading, Rejected
 log = logging.getLogger(__name__)
 
 
+class WatchedState:
+    """A feed's connection state that other threads can wait for (a value under a condition)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self._cond = threading.Condition()
+
+    def set(self, value: Any) -> None:
+        with self._cond:
+            self.value = value
+            self._cond.notify_all()
+
+    def wait_for(self, value: Any, timeout: float) -> bool:
+        """Block until the state equals ``value``; False on timeout."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while self.value != value:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+
 class Diagnostics:
     """Counters of a feed, safe to bump from the feed thread and read from any thread."""
 

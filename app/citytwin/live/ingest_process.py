@@ -51,7 +51,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from ..model.sensors import Datastream, SensorLayer, Update
-from .ingest import Diagnostics, Ingest
+from .ingest import Diagnostics, Ingest, WatchedState
 from .payloads import PayloadParser
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class ProcessIngest:
         self._control = threading.RLock()
         self._link: _Link | None = None
         self._finalizer: weakref.finalize | None = None
-        self._state = _State()
+        self._state = WatchedState("stopped")
 
     # ------------------------------------------------------------ like Ingest
     @property
@@ -198,29 +198,6 @@ class ProcessIngest:
     close = stop
 
 
-class _State:
-    """The connection state's name, with waiting."""
-
-    def __init__(self) -> None:
-        self.value = "stopped"
-        self._cond = threading.Condition()
-
-    def set(self, value: str) -> None:
-        with self._cond:
-            self.value = value
-            self._cond.notify_all()
-
-    def wait_for(self, value: str, timeout: float) -> bool:
-        end = time.monotonic() + timeout
-        with self._cond:
-            while self.value != value:
-                left = end - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-        return True
-
-
 class _Link:
     """The parent's side of one child: the process, both pipe ends and the reader thread.
 
@@ -228,7 +205,7 @@ class _Link:
     (its finalizer calls :meth:`shutdown`).
     """
 
-    def __init__(self, local: Ingest, diag: Diagnostics, state: _State) -> None:
+    def __init__(self, local: Ingest, diag: Diagnostics, state: WatchedState) -> None:
         self.local = local
         self.diag = diag
         self.state = state

@@ -15,7 +15,6 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from ..core.errors import CityTwinError
-from .ingest import Diagnostics
+from .ingest import Diagnostics, WatchedState
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +121,7 @@ class MqttFeed:
         self.broker = parse_broker_url(config.url)
         self._deliver = on_message
         self.diag = diagnostics or Diagnostics()
-        self._state = ConnectionState.STOPPED
-        self._state_lock = threading.Condition()
+        self._state = WatchedState(ConnectionState.STOPPED)
         self.session_present = False
         self._connected = False
         v5 = config.protocol == 5
@@ -149,23 +147,14 @@ class MqttFeed:
     # ---------------------------------------------------------------- state
     @property
     def state(self) -> ConnectionState:
-        return self._state
+        return self._state.value  # type: ignore[no-any-return]
 
     def _set_state(self, s: ConnectionState) -> None:
-        with self._state_lock:
-            self._state = s
-            self._state_lock.notify_all()
+        self._state.set(s)
 
     def wait_for(self, state: ConnectionState, timeout: float) -> bool:
         """Block until the feed reaches ``state``; False on timeout."""
-        end = time.monotonic() + timeout
-        with self._state_lock:
-            while self._state != state:
-                left = end - time.monotonic()
-                if left <= 0:
-                    return False
-                self._state_lock.wait(left)
-        return True
+        return self._state.wait_for(state, timeout)
 
     # ---------------------------------------------------------------- control
     def start(self) -> None:
@@ -228,17 +217,17 @@ class MqttFeed:
         if bad:
             self.diag.event("subscribe_failed", f"subscription refused: {', '.join(bad)}")
             log.warning("broker refused subscriptions: %s", ", ".join(bad))
-        if self._state != ConnectionState.STOPPED:
+        if self._state.value != ConnectionState.STOPPED:
             self._set_state(ConnectionState.CONNECTED)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
-        if self._state != ConnectionState.STOPPED:
+        if self._state.value != ConnectionState.STOPPED:
             self.diag.event("connect_failed", f"cannot reach {self.broker.host}:{self.broker.port}")
             self._set_state(ConnectionState.RECONNECTING)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags,
                        reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
-        if self._state == ConnectionState.STOPPED or not self._connected:
+        if self._state.value == ConnectionState.STOPPED or not self._connected:
             return  # a refused connect is not a drop
         self._connected = False
         self.diag.event("disconnect", f"connection lost: {reason_code}")
