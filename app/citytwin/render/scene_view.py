@@ -130,20 +130,11 @@ class CityLighting:
         self.update()
 
     def apply(self, actor: Any) -> None:
-        """Light ``actor`` with this shader (no specular).
-
-        A city layer's texture actors travel with its coloured actor
-        (``actor._citytwin_companions``, see :class:`~citytwin.render.visual.VtkCityVisual`):
-        they get the same shader, so textured and untextured walls are lit alike (the
-        texture multiplies the lit white surface), and are added to this renderer here.
-        """
+        """Light ``actor`` with this shader (no specular). A city layer's texture actors get
+        it too (:meth:`VtkCityVisual.actors`), so textured and untextured walls are lit alike
+        (the texture multiplies the lit white surface)."""
         actor.SetShaderProperty(self.shader_property)
         actor.GetProperty().SetSpecular(0.0)
-        for extra in getattr(actor, "_citytwin_companions", ()):
-            extra.SetShaderProperty(self.shader_property)
-            extra.GetProperty().SetSpecular(0.0)
-            if not self.renderer.HasViewProp(extra):
-                self.renderer.AddActor(extra)
 
     def update(self) -> None:
         """Sun direction (light travelling towards the scene) in view coordinates."""
@@ -306,19 +297,20 @@ class SceneView:
         """Add a model as one visual; the first model's origin becomes the scene origin.
 
         ``textures``: draw the model's textures where it has them (the visual's
-        texture actors are added with its actor, see :meth:`CityLighting.apply`).
+        texture actors are added with its actor).
         """
         if self.origin is None:
             self.origin = np.asarray(model.origin, dtype=np.float64).copy()
         offset = np.asarray(model.origin, dtype=np.float64) - self.origin
         vis = VtkCityVisual(model, lod=lod, color_by=color_by, offset=offset, textures=textures)
-        self.lighting.apply(vis.actor)  # also adds its texture actors
+        for actor in vis.actors():  # the coloured actor and one per texture group
+            self.lighting.apply(actor)
+            self.renderer.AddActor(actor)
         vis.set_visible(visible)
         if opacity < 1.0:
             vis.set_opacity(opacity)
         vis.changed.connect(self._on_visual_changed)
         self.visuals.append(vis)
-        self.renderer.AddActor(vis.actor)
         if self.sky is not None:
             self.sky.raise_to_top()
         self._request()

@@ -176,10 +176,10 @@ class VtkCityVisual:
     Notes
     -----
     :meth:`actors` lists every actor of the layer: :attr:`actor` (the coloured
-    one) first, then one per texture group. The texture actors are also attached
-    to :attr:`actor` (``actor._citytwin_companions``) so that code that adds only
-    :attr:`actor` to a renderer through :class:`~citytwin.render.scene_view.CityLighting`
-    gets them too; :meth:`release` removes them from every renderer.
+    one) first, then one per texture group; whoever shows the layer adds them all.
+    Texture actors made later (:meth:`set_textures` on a visual made without) join
+    the renderers holding :attr:`actor`; :meth:`release` removes them from every
+    renderer.
     """
 
     def __init__(
@@ -245,7 +245,6 @@ class VtkCityVisual:
             actor = _city_actor(mapper, offset)
             actor.PickableOff()  # picking goes through the visual's locators
             self._parts.append(_Part(mapper, actor, vtk_texture(g)))
-        self.actor._citytwin_companions = tuple(p.actor for p in self._parts[1:])  # type: ignore[attr-defined]
         log.info("%s: %d texture image(s) in %d atlas page(s) + %d repeat image(s), %.1f Mtexels, %.3f s",
                  m.source, int((ts.group_of >= 0).sum()), ts.n_pages, len(ts.groups) - ts.n_pages,
                  ts.texels() / 1e6, ts.seconds)
@@ -715,8 +714,6 @@ class VtkCityVisual:
                         consumer.RemoveViewProp(part.actor)
                 part.actor.SetTexture(None)
                 part.texture = None
-        if hasattr(self.actor, "_citytwin_companions"):
-            del self.actor._citytwin_companions
         self.changed = Callbacks()
 
 
