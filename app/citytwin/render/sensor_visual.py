@@ -62,7 +62,7 @@ MAX_RINGS = 256  # ring slots: the first MAX_RINGS alerting sensors get one (all
 _SPLAT_UNITS = 3.0
 _SPHERE_SPLAT = (
     "//VTK::Color::Impl\n"
-    "  float cityDist2 = dot(offsetVCVSOutput.xy, offsetVCVSOutput.xy) / 9.0;\n"
+    f"  float cityDist2 = dot(offsetVCVSOutput.xy, offsetVCVSOutput.xy) / {_SPLAT_UNITS ** 2:.1f};\n"
     "  if (cityDist2 > 1.0) { discard; }\n"
     "  float cityShade = 0.45 + 0.55 * sqrt(1.0 - cityDist2);\n"
     "  ambientColor *= cityShade;\n"

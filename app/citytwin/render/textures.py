@@ -24,7 +24,6 @@ import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -437,8 +436,3 @@ def vtk_texture(group: TextureGroup, mipmap: bool = True, anisotropy: float = 8.
     tex.SetRepeat(bool(group.repeat))
     tex.SetEdgeClamp(not group.repeat)
     return tex
-
-
-def texture_paths(model: CityModel, texset: TextureSet) -> list[Path]:
-    """Image files a texture set draws (for reports)."""
-    return [Path(model.textures[k]["path"]) for g in texset.groups for k in g.textures]
