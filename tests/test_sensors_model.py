@@ -189,3 +189,17 @@ def test_stale_alerts_fire_once_per_silence() -> None:
     assert layer.check_stale(now=320.0, period=60.0) == []
     assert [a.datastream_id for a in layer.check_stale(now=400.0, period=60.0)] == ["a"]  # …and falls silent
     assert layer.alerts_total == 3
+
+
+def test_property_rows_follow_added_and_changed_datastreams() -> None:
+    layer = SensorLayer()
+    layer.add_datastreams([Datastream(id="a", observed_property=ObservedProperty("no2")),
+                           Datastream(id="b", observed_property=ObservedProperty("pm10")),
+                           Datastream(id="c", observed_property=ObservedProperty("no2")),
+                           Datastream(id="d")])
+    assert layer.properties() == ["no2", "pm10", "value"]
+    assert layer.property_rows("no2").tolist() == [0, 2] and layer.property_rows("o3").tolist() == []
+    layer.add_datastreams([Datastream(id="b", observed_property=ObservedProperty("no2")),  # metadata changed
+                           Datastream(id="e", observed_property=ObservedProperty("o3"))])
+    assert layer.properties() == ["no2", "value", "o3"]
+    assert layer.property_rows("no2").tolist() == [0, 1, 2] and layer.property_rows("o3").tolist() == [4]

@@ -164,11 +164,32 @@ class SensorLayer:
         self.alerts_total = 0
         self.version = 0  # bumped by every change a view must redraw
         self.streams_version = 0  # bumped when datastreams are added or their metadata change
+        self._by_property: tuple[int, dict[str, NDArray[np.int64]]] = (-1, {})
         self._crs: CRS | None = None
         self._origin = np.zeros(3)
         self._building_xyz: Callable[[Sequence[str]], NDArray[np.float64]] | None = None
 
     # ---------------------------------------------------------------- datastreams
+    def _property_index(self) -> dict[str, NDArray[np.int64]]:
+        """Observed property name (``"value"`` when unnamed) -> its datastream indices, in the
+        order properties are first seen; rebuilt only when datastreams change (views ask
+        every frame)."""
+        if self._by_property[0] != self.streams_version:
+            rows: dict[str, list[int]] = {}
+            for i, ds in enumerate(self.datastreams):
+                rows.setdefault(ds.observed_property.name or "value", []).append(i)
+            self._by_property = (self.streams_version,
+                                 {k: np.asarray(v, dtype=np.int64) for k, v in rows.items()})
+        return self._by_property[1]
+
+    def properties(self) -> list[str]:
+        """Observed property names, first seen first."""
+        return list(self._property_index())
+
+    def property_rows(self, prop: str) -> NDArray[np.int64]:
+        """Indices of the datastreams observing ``prop`` (empty if none)."""
+        return self._property_index().get(prop, np.zeros(0, dtype=np.int64))
+
     def __len__(self) -> int:
         return len(self.datastreams)
 

@@ -193,7 +193,6 @@ class QtSensorController(QObject):
         self._weights: dict[tuple[int, Any], tuple[Any, Any]] = {}  # (id(layer), part) -> (key, FieldWeights)
         self._vfields: dict[int, Any] = {}  # id(visual) -> visual carrying a ground field
         self._styled: dict[int, tuple[Any, ...]] = {}  # id(layer) -> object styling written last (ground only)
-        self._prop_rows: dict[tuple[int, str], tuple[Any, NDArray[np.int64]]] = {}  # datastreams of a property
         win.layers_dock.extra_color_modes = self.surface_modes
         self._charts: list[tuple[QtSeriesChart, int]] = []
         self.act_add_feed = QAction("Add sensor &feed…", win)
@@ -302,7 +301,6 @@ class QtSensorController(QObject):
         self.viewport.renderer.RemoveViewProp(entry.visual.legend_actor)
         entry.visual.release()
         self.entries.remove(entry)
-        self._prop_rows = {k: v for k, v in self._prop_rows.items() if k[0] != id(entry.layer)}
         self._surface_wall = -math.inf
         self._update_surfaces(self.clock.time(), time.monotonic(), forced=True, revert=True)
         if self.selected is not None and self.selected[0] is entry:
@@ -659,12 +657,7 @@ class QtSensorController(QObject):
         for e in self.entries:
             layer = e.layer
             n = len(layer)
-            hit = self._prop_rows.get((id(layer), prop))
-            if hit is None or hit[0] != (layer, len(layer.datastreams)):  # datastreams only get appended
-                names = [ds.observed_property.name or "value" for ds in layer.datastreams]
-                hit = ((layer, len(names)), np.array([i for i, nm in enumerate(names) if nm == prop], np.int64))
-                self._prop_rows[(id(layer), prop)] = hit
-            rows = hit[1]
+            rows = layer.property_rows(prop)  # cached by the layer
             if len(rows) == 0:
                 continue
             unit = unit or e.visual.unit(prop)

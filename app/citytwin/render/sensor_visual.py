@@ -131,7 +131,6 @@ class VtkSensorVisual:
         self.value_range: tuple[float, float] = (0.0, 1.0)
         self._n = -1
         self._layer_version = -1
-        self._props_cache: tuple[tuple[int, int, int], list[str]] = ((0, -1, -1), [])
         self._visible = True
         self._rings_drawn = -1
         self._rows = np.zeros(0, dtype=np.int64)  # datastreams of the shown property
@@ -205,24 +204,16 @@ class VtkSensorVisual:
         return [self.actor, self.ring_actor]
 
     def properties(self) -> list[str]:
-        """Observed property names of the layer, in datastream order (first seen first).
-
-        Called every frame the layer changed: cached until datastreams are added or
-        changed (a loop over 5,000 took ~2 ms a call).
-        """
-        key = (id(self.layer.datastreams), self.layer.streams_version, len(self.layer.datastreams))
-        if self._props_cache[0] != key:
-            names = dict.fromkeys(ds.observed_property.name or "value" for ds in self.layer.datastreams)
-            self._props_cache = (key, list(names))
-        return list(self._props_cache[1])
+        """Observed property names of the layer, in datastream order (first seen first)."""
+        return self.layer.properties()
 
     def unit(self, prop: str | None = None) -> str:
         """Unit symbol (or name) of ``prop`` (default: the shown property)."""
-        prop = self.property if prop is None else prop
-        for ds in self.layer.datastreams:
-            if (ds.observed_property.name or "value") == prop:
-                return ds.unit.symbol or ds.unit.name
-        return ""
+        rows = self.layer.property_rows(self.property if prop is None else prop)
+        if not len(rows):
+            return ""
+        u = self.layer.datastreams[int(rows[0])].unit
+        return u.symbol or u.name
 
     def set_property(self, prop: str) -> None:
         """Show the datastreams of observed property ``prop``."""
@@ -231,9 +222,7 @@ class VtkSensorVisual:
         self.changed.emit("property")
 
     def _select_rows(self) -> None:
-        names = np.array([ds.observed_property.name or "value" for ds in self.layer.datastreams], dtype=object)
-        self._rows = np.flatnonzero(names == self.property).astype(np.int64) if len(names) else \
-            np.zeros(0, dtype=np.int64)
+        self._rows = self.layer.property_rows(self.property)
         above, below = np.inf, -np.inf
         for th in self.layer.thresholds:
             if th.observed_property.lower() == self.property.lower():
