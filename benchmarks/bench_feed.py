@@ -158,6 +158,34 @@ def _layer(sensors: int) -> SensorLayer:
     return layer
 
 
+class _Frames:
+    """The GUI side of a citytwin path: one drain per frame, timed; then the run's figures."""
+
+    def __init__(self, ingest: Any, after: Any = None) -> None:
+        self.ingest, self.after = ingest, after
+        self.n, self.max_batch, self.drain_s = 0, 0, 0.0
+
+    def frame(self) -> None:
+        t0 = time.perf_counter()
+        up = self.ingest.drain()
+        self.drain_s += time.perf_counter() - t0
+        self.n += 1
+        self.max_batch = max(self.max_batch, up.stored + up.out_of_order + up.unknown)
+        if self.after is not None:
+            self.after()
+
+    def result(self, layer: SensorLayer, rate: float) -> dict[str, Any]:
+        """After the feed stopped: drain the rest, and every count of the run."""
+        ingest = self.ingest
+        ingest.drain()
+        d = ingest.diag.snapshot()
+        return {"received": d["received"], "rate": rate, "parsed": d["parsed"], "applied": d["applied"],
+                "rejected": d["rejected"], "accounted": ingest.diag.accounted(ingest.pending),
+                "datastreams": len(layer), "frames": self.n, "max_batch": self.max_batch,
+                "drain_ms_per_frame": 1000 * self.drain_s / max(self.n, 1),
+                "history_mb": layer.history.nbytes / 1e6}
+
+
 def bench_process(port: int, n: int, sensors: int, idle: float, protocol: int = 4) -> dict[str, Any]:
     layer = _layer(sensors)
     ingest = ProcessIngest(layer, MqttConfig(f"mqtt://127.0.0.1:{port}", topics=["v1.1/#"], qos=0,
@@ -167,25 +195,10 @@ def bench_process(port: int, n: int, sensors: int, idle: float, protocol: int = 
         raise SystemExit("citytwin process feed did not connect")
     time.sleep(0.3)
     arrivals = _Arrivals(n)
-    frames = {"n": 0, "max_batch": 0, "drain_s": 0.0}
-
-    def frame() -> None:
-        t0 = time.perf_counter()
-        up = ingest.drain()
-        frames["drain_s"] += time.perf_counter() - t0
-        frames["n"] += 1
-        frames["max_batch"] = max(frames["max_batch"], up.stored + up.out_of_order + up.unknown)
-        arrivals.seen(ingest.diag.received)
-
-    rate = _run_publisher(port, n, sensors, arrivals, idle, frame)
+    frames = _Frames(ingest, lambda: arrivals.seen(ingest.diag.received))
+    rate = _run_publisher(port, n, sensors, arrivals, idle, frames.frame)
     ingest.stop()
-    ingest.drain()
-    d = ingest.diag.snapshot()
-    return {"received": d["received"], "rate": rate, "parsed": d["parsed"], "applied": d["applied"],
-            "rejected": d["rejected"], "accounted": ingest.diag.accounted(ingest.pending),
-            "datastreams": len(layer), "frames": frames["n"], "max_batch": frames["max_batch"],
-            "drain_ms_per_frame": 1000 * frames["drain_s"] / max(frames["n"], 1),
-            "history_mb": layer.history.nbytes / 1e6}
+    return frames.result(layer, rate)
 
 
 def bench_citytwin(port: int, n: int, sensors: int, idle: float, protocol: int = 4) -> dict[str, Any]:
@@ -204,24 +217,10 @@ def bench_citytwin(port: int, n: int, sensors: int, idle: float, protocol: int =
     if not feed.wait_for(ConnectionState.CONNECTED, 10):
         raise SystemExit("citytwin feed did not connect")
     time.sleep(0.3)  # SUBACK
-    frames = {"n": 0, "max_batch": 0, "drain_s": 0.0}
-
-    def frame() -> None:
-        t0 = time.perf_counter()
-        up = ingest.drain()
-        frames["drain_s"] += time.perf_counter() - t0
-        frames["n"] += 1
-        frames["max_batch"] = max(frames["max_batch"], up.stored + up.out_of_order + up.unknown)
-
-    rate = _run_publisher(port, n, sensors, arrivals, idle, frame)
+    frames = _Frames(ingest)
+    rate = _run_publisher(port, n, sensors, arrivals, idle, frames.frame)
     feed.stop()
-    ingest.drain()
-    d = ingest.diag.snapshot()
-    return {"received": d["received"], "rate": rate, "parsed": d["parsed"], "applied": d["applied"],
-            "rejected": d["rejected"], "accounted": ingest.diag.accounted(ingest.pending),
-            "datastreams": len(layer), "frames": frames["n"], "max_batch": frames["max_batch"],
-            "drain_ms_per_frame": 1000 * frames["drain_s"] / max(frames["n"], 1),
-            "history_mb": layer.history.nbytes / 1e6}
+    return frames.result(layer, rate)
 
 
 def main(argv: list[str] | None = None) -> int:
