@@ -56,15 +56,21 @@ def _payloads(n: int, sensors: int) -> list[tuple[str, bytes]]:
     return out
 
 
-def _publish(port: int, n: int, sensors: int, go: Any, done: Any) -> None:
+def _publish(port: int, n: int, sensors: int, go: Any, done: Any, rate: float = 0.0) -> None:
+    """Publish ``n`` Observations (QoS 0), at most ``rate`` per second (0: as fast as possible)."""
     msgs = _payloads(n, sensors)
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{time.time_ns()}")
     c.max_queued_messages_set(0)
     c.connect("127.0.0.1", port)
     c.loop_start()
     go.wait()
-    for topic, payload in msgs:
+    t0 = time.perf_counter()
+    for k, (topic, payload) in enumerate(msgs):
         c.publish(topic, payload, qos=0)
+        if rate > 0 and k % 50 == 49:
+            ahead = (k + 1) / rate - (time.perf_counter() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
     # let paho flush its out-queue before disconnecting
     while c.want_write():
         time.sleep(0.01)

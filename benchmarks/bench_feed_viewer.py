@@ -50,33 +50,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_feed import _payloads  # noqa: E402  (the messages of the feed benchmark)
-
-
-def _publish_paced(port: int, n: int, sensors: int, rate: float, go: Any, done: Any) -> None:
-    """Publish ``n`` Observations (QoS 0), at most ``rate`` per second (0: as fast as possible)."""
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    msgs = _payloads(n, sensors)
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{time.time_ns()}")
-    c.max_queued_messages_set(0)
-    c.connect("127.0.0.1", port)
-    c.loop_start()
-    go.wait()
-    t0 = time.perf_counter()
-    for k, (topic, payload) in enumerate(msgs):
-        c.publish(topic, payload, qos=0)
-        if rate > 0 and k % 50 == 49:
-            ahead = (k + 1) / rate - (time.perf_counter() - t0)
-            if ahead > 0:
-                time.sleep(ahead)
-    while c.want_write():
-        time.sleep(0.01)
-    time.sleep(0.2)
-    c.disconnect()
-    c.loop_stop()
-    done.set()
+from bench_feed import _publish  # noqa: E402  (the publisher of the feed benchmark)
 
 
 def _cpu_s(pid: int | None, task: int | None = None) -> float | None:
@@ -185,7 +159,7 @@ def run(messages: int, sensors: int, orbit: bool, size: tuple[int, int], rate: f
 
         ctx = mp.get_context("spawn")
         go, done = ctx.Event(), ctx.Event()
-        proc = ctx.Process(target=_publish_paced, args=(broker.port, messages, sensors, rate, go, done),
+        proc = ctx.Process(target=_publish, args=(broker.port, messages, sensors, go, done, rate),
                            daemon=True)
         proc.start()
         if harness_nice:
