@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("vtkmodules")
-
+import render_fixtures  # noqa: E402
 from citytwin.model.sensors import (  # noqa: E402
     Datastream,
     ObservedProperty,
@@ -15,11 +15,9 @@ from citytwin.model.sensors import (  # noqa: E402
     Threshold,
     UnitOfMeasurement,
 )
-from citytwin.render import offscreen_available  # noqa: E402
 from citytwin.render.sensor_visual import ALERT_RGB, VtkSensorVisual  # noqa: E402
 
-_OK, _WHY = offscreen_available()
-pytestmark = [pytest.mark.gui, pytest.mark.skipif(not _OK, reason=f"no off-screen OpenGL here: {_WHY}")]
+pytestmark = render_fixtures.RENDER_MARKS
 
 T0 = 1_717_200_000.0
 

@@ -16,9 +16,10 @@ pytest.importorskip("pyvista")
 from PIL import Image  # noqa: E402
 
 import qt_fixtures  # noqa: E402
+import render_fixtures  # noqa: E402
 from citytwin.model.semantics import SEMANTICS  # noqa: E402
 from citytwin.model.style import SEMANTIC_RGBA  # noqa: E402
-from citytwin.render import SceneView, offscreen_available  # noqa: E402
+from citytwin.render import SceneView  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -34,8 +35,7 @@ WALL = SEMANTICS.index("WallSurface")
 
 make_window = qt_fixtures.make_window  # the fixture of the window test
 
-_OK, _WHY = offscreen_available()
-pytestmark = [pytest.mark.gui, pytest.mark.skipif(not _OK, reason=f"no off-screen OpenGL here: {_WHY}")]
+pytestmark = render_fixtures.RENDER_MARKS
 
 
 def read(path: Path):  # noqa: ANN201

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 pytest.importorskip("pyvista")
-
+import render_fixtures  # noqa: E402
 from citytwin.model.style import colormap  # noqa: E402
-from citytwin.render import SceneView, offscreen_available  # noqa: E402
+from citytwin.render import SceneView  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "scenes" / "demo" / "demo_district.city.json"
-
-_OK, _WHY = offscreen_available()
-pytestmark = [pytest.mark.gui, pytest.mark.skipif(not _OK, reason=f"no off-screen OpenGL here: {_WHY}")]
-
-
-@pytest.fixture(scope="module")
-def demo():
-    cj = pytest.importorskip("citytwin.io.cityjson")
-    return cj.read_cityjson(DEMO)
+pytestmark = render_fixtures.RENDER_MARKS
+demo = render_fixtures.demo  # the fixture
 
 
 def test_vertex_field_colours_terrain_only_and_clears(demo) -> None:

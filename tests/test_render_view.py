@@ -10,23 +10,17 @@ import numpy as np
 import pytest
 
 pv = pytest.importorskip("pyvista")
-
+import render_fixtures  # noqa: E402
 from citytwin.model.scenefile import read_scene  # noqa: E402
-from citytwin.render import SceneView, offscreen_available, render_to_image  # noqa: E402
+from citytwin.render import SceneView, render_to_image  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "scenes" / "demo" / "demo_district.city.json"
 SIZE = (480, 300)
 
 pv.global_theme.multi_samples = 0  # llvmpipe is 3-4x slower with MSAA
-_OK, _WHY = offscreen_available()
-pytestmark = [pytest.mark.gui, pytest.mark.skipif(not _OK, reason=f"no off-screen OpenGL here: {_WHY}")]
-
-
-@pytest.fixture(scope="module")
-def demo():
-    cj = pytest.importorskip("citytwin.io.cityjson")
-    return cj.read_cityjson(DEMO)
+pytestmark = render_fixtures.RENDER_MARKS
+demo = render_fixtures.demo  # the fixture
 
 
 @pytest.fixture(scope="module")
