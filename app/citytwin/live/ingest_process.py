@@ -61,7 +61,7 @@ STATES = ("stopped", "connecting", "connected", "reconnecting")
 #: Niceness added to the child (POSIX ``nice``): when the CPU is short, the viewer's rendering
 #: threads come first and the child catches up in between (the broker and the child's queue hold
 #: the readings meanwhile). 0 gives the child the viewer's priority. Measured on 2 cores with
-#: 5,000 sensors at the full publishing rate: +5 -> 22-23 fps, +10 -> 25-29 fps while orbiting;
+#: 5,000 sensors at the full publishing rate: +5 -> 22-23 fps, +10 -> 23-28 fps while orbiting;
 #: alone the child keeps 66-68 % of raw paho's throughput at either (``benchmarks/bench_feed.py``).
 DEFAULT_NICE = 10
 
