@@ -1,6 +1,6 @@
 """CityGML 1.0 / 2.0 / 3.0 reader: :func:`read_citygml`.
 
-Streamed with ``lxml.etree.iterparse`` one top-level member at a time (memory follows
+Streamed with an ``lxml.etree.XMLPullParser`` one top-level member at a time (memory follows
 the output, not the XML tree); entities are never resolved, no DTD is loaded and the
 network is never used. Elements are matched on local names, so unknown ADE
 namespaces only add attributes (simple ADE elements) or objects (unknown top-level

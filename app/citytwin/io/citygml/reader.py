@@ -1,6 +1,6 @@
 """Streaming CityGML 1.0 / 2.0 / 3.0 reader.
 
-The file is read with ``lxml.etree.iterparse`` restricted to the top-level member
+The file is read with an ``lxml.etree.XMLPullParser`` restricted to the top-level member
 elements (``cityObjectMember``, ``featureMember``, ``appearanceMember``); each one is
 turned into objects, polygon slots and appearance records on its end event and then
 freed with its preceding siblings, so memory follows the output, not the XML tree.
@@ -376,17 +376,58 @@ def _as_crs(crs: Any) -> CRS:
     return parse_crs(str(crs))
 
 
+CHUNK = 1 << 16  # bytes fed to the parser at a time
+
+
+class _Members:
+    """Top-level member elements of a stream, fed to a pull parser in our own chunks.
+
+    On a syntax error the members that ended before it are still yielded, then the error
+    is raised: lxml's ``iterparse`` drops the events of the chunk that failed (with
+    libxml2 2.14 a small file is one chunk, so nothing survived), whereas
+    ``XMLPullParser.read_events()`` keeps every event parsed before the error whatever
+    the chunk size or the line breaks. A document that ends early raises at ``close()``
+    without the members it left open. ``root`` is the root element once the stream is
+    done.
+    """
+
+    def __init__(self, src: Any, chunk: int = CHUNK) -> None:
+        self.src = src
+        self.chunk = chunk
+        self.root: Any = None
+        self.parser = etree.XMLPullParser(
+            events=("end",), tag=_MEMBERS, remove_blank_text=True, remove_comments=True,
+            remove_pis=True, collect_ids=False, **_PARSER_OPTS,
+        )
+
+    def __iter__(self) -> Any:
+        parser = self.parser
+        while True:
+            data = self.src.read(self.chunk)
+            if not data:
+                # close() of a truncated document ends the open elements and reports their
+                # events before raising: those members are incomplete, so none is kept
+                self.root = parser.close()
+                yield from (m for _, m in parser.read_events())
+                return
+            error = None
+            try:
+                parser.feed(data)
+            except etree.XMLSyntaxError as exc:
+                error = exc
+            yield from (m for _, m in parser.read_events())
+            if error is not None:
+                raise error
+
+
 def _stream(r: _Reader, src: Any, root_tag: str | None) -> str | None:
     """Feed every top-level member to ``r``; return the XML error that stopped it, if any."""
     p, b = r.path, r.b
     gc_was_on = gc.isenabled()
     gc.disable()  # many short-lived proxies and no cycles: the collector would only cost time
-    context = etree.iterparse(
-        src, events=("end",), tag=_MEMBERS, remove_blank_text=True, remove_comments=True,
-        remove_pis=True, collect_ids=False, **_PARSER_OPTS,
-    )
+    members = _Members(src, CHUNK)
     try:
-        for _, m in context:
+        for m in members:
             if r.members == 0:
                 root = m.getparent()
                 if root_tag is None:  # the head held no start tag
@@ -422,8 +463,8 @@ def _stream(r: _Reader, src: Any, root_tag: str | None) -> str | None:
     finally:
         if gc_was_on:
             gc.enable()
-    if root_tag is None and r.members == 0 and context.root is not None:
-        _check_root(p, context.root.tag)
+    if root_tag is None and r.members == 0 and members.root is not None:
+        _check_root(p, members.root.tag)
     return None
 
 
