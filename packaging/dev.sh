@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # One entry point for newcomers and CI, on Debian 12 (as root, or with sudo):
-#   bash packaging/dev.sh run    set everything up, open the demo scene
-#   bash packaging/dev.sh test   set everything up, run the whole test suite (what CI runs)
-#   bash packaging/dev.sh setup  only set up (apt packages, .venv with the project)
+#   bash packaging/dev.sh run             set everything up, open the demo scene
+#   bash packaging/dev.sh test [ARGS]     set everything up, run the whole test suite (what CI runs);
+#                                         ARGS go to pytest
+#   bash packaging/dev.sh test --latest   the same against the newest releases, in .venv-latest
+#                                         (run it before refreshing the lock)
+#   bash packaging/dev.sh setup           only set up (apt packages, .venv with the project)
+#   bash packaging/dev.sh lock            refresh packaging/requirements.lock (uv, exact versions
+#                                         with hashes) from pyproject.toml
+# The .venv is installed from packaging/requirements.lock only: the same versions on every machine.
 # Set-up is idempotent and quick when nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
+LOCK="$ROOT/packaging/requirements.lock"
+UV_VERSION=0.13.9
+# The lock is for Debian 12's CPython 3.11 on x86-64 (glibc 2.36)
+LOCK_TARGET=(--python-version 3.11 --python-platform x86_64-manylinux_2_36)
 
 APT_PACKAGES=(
   python3 python3-venv python3-dev xvfb xauth
@@ -38,10 +48,24 @@ setup_apt() {
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+pip_quiet() {  # pip_quiet PYTHON ARGS...: pip with its output filtered, its exit status kept
+  local out rc=0
+  out=$(mktemp)
+  "$1" -m pip "${@:2}" >"$out" 2>&1 || rc=$?
+  grep -v -e "^WARNING: Location" -e "^$" "$out" >&2 || true
+  rm -f "$out"
+  return "$rc"
+}
+
+check_env() {
+  "$1" -c "import citytwin, vtk, pyvista, PySide6, lxml, orjson, shapely, pyproj, trimesh" \
+    || { say "the Python environment in $(dirname "$(dirname "$1")") is incomplete"; exit 1; }
+}
+
 setup_venv() {
   local stamp="$VENV/.citytwin-installed"
   local want
-  want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+  want=$(cat pyproject.toml "$LOCK" | sha256sum | cut -d' ' -f1)
   if [ -x "$PY" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi
@@ -49,12 +73,40 @@ setup_venv() {
     say "creating $VENV"
     python3 -m venv "$VENV"
   fi
-  say "installing citytwin and its test tools into $VENV"
-  "$PY" -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-  "$PY" -m pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
-  "$PY" -c "import citytwin, vtk, pyvista, PySide6, lxml, orjson, shapely, pyproj, trimesh" \
-    || { say "the Python environment is incomplete"; exit 1; }
+  say "installing the locked dependencies (packaging/requirements.lock) into $VENV"
+  pip_quiet "$PY" install -q --require-hashes --no-deps -r "$LOCK" \
+    || { say "installing from packaging/requirements.lock failed"; exit 1; }
+  pip_quiet "$PY" install -q --no-deps --no-build-isolation -e . \
+    || { say "installing citytwin failed"; exit 1; }
+  check_env "$PY"
   echo "$want" > "$stamp"
+}
+
+setup_latest() {
+  # The newest releases of everything (no lock): to see what a refresh of the lock would bring
+  VENV="$ROOT/.venv-latest"
+  PY="$VENV/bin/python"
+  [ -x "$PY" ] || { say "creating $VENV"; python3 -m venv "$VENV"; }
+  say "installing the newest releases into $VENV"
+  pip_quiet "$PY" install -q --upgrade pip setuptools wheel
+  pip_quiet "$PY" install -q --upgrade --upgrade-strategy eager -e ".[test]" \
+    || { say "installing the newest releases failed"; exit 1; }
+  check_env "$PY"
+  "$PY" -m pip list --format=freeze 2>/dev/null | grep -iE "^(lxml|numpy|vtk|pyvista|pyside6|trimesh|pytest)=" \
+    | tr '\n' ' ' | sed 's/^/[citytwin] newest: /' >&2; echo >&2
+}
+
+lock() {
+  local tools="$ROOT/.cache/uv"
+  if [ ! -x "$tools/bin/uv" ] || [ "$("$tools/bin/uv" --version | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+    say "installing uv $UV_VERSION into $tools"
+    python3 -m venv "$tools"
+    pip_quiet "$tools/bin/python" install -q "uv==$UV_VERSION"
+  fi
+  say "resolving pyproject.toml (+ test tools, + build tools) into packaging/requirements.lock"
+  "$tools/bin/uv" pip compile pyproject.toml packaging/lock-extra.in --extra test --generate-hashes \
+    --upgrade "${LOCK_TARGET[@]}" --custom-compile-command "bash packaging/dev.sh lock" -q -o "$LOCK"
+  say "done: review 'git diff packaging/requirements.lock', then run 'bash packaging/dev.sh test'"
 }
 
 ensure_demo() {
@@ -72,6 +124,16 @@ xrun() {
   fi
 }
 
+run_tests() {
+  say "ruff"
+  "$VENV/bin/ruff" check app tests benchmarks
+  say "mypy"
+  "$VENV/bin/mypy"
+  say "pytest"
+  export CITYTWIN_FORCE_XVFB=1
+  xrun "$PY" -m pytest "$@"
+}
+
 cmd=${1:-run}
 shift || true
 case "$cmd" in
@@ -83,14 +145,15 @@ case "$cmd" in
     [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || say "no display: showing what the demo scene holds (citytwin info)"
     exec "$VENV/bin/citytwin" "$@" ;;
   test)
-    setup_apt; setup_venv
-    say "ruff"
-    "$VENV/bin/ruff" check app tests benchmarks
-    say "mypy"
-    "$VENV/bin/mypy"
-    say "pytest"
-    export CITYTWIN_FORCE_XVFB=1
-    xrun "$PY" -m pytest "$@" ;;
+    setup_apt
+    if [ "${1:-}" = "--latest" ]; then
+      shift; setup_latest
+    else
+      setup_venv
+    fi
+    run_tests "$@" ;;
+  lock)
+    lock ;;
   *)
-    say "usage: bash packaging/dev.sh run|test|setup [args]"; exit 2 ;;
+    say "usage: bash packaging/dev.sh run|test [--latest]|setup|lock [args]"; exit 2 ;;
 esac
