@@ -324,7 +324,7 @@ def test_seq_streams_features_with_own_vertices(tmp_path):
 
 
 def test_seq_batches_give_same_model(tmp_path, monkeypatch):
-    from citytwin.io.cityjson import seq
+    from citytwin.io.cityjson import lines as lines_mod
 
     lines = [_doc({}, [])]
     for i in range(25):
@@ -332,7 +332,7 @@ def test_seq_batches_give_same_model(tmp_path, monkeypatch):
         lines.append(_feature(f"f{i}", {f"b{i}": {"type": "Building", "geometry": [_solid()]}}, v))
     p = _seq(tmp_path, lines)
     one = read_cityjsonseq(p)
-    monkeypatch.setattr(seq, "BATCH_FEATURES", 4)
+    monkeypatch.setattr(lines_mod, "BATCH_FEATURES", 4)
     many = read_cityjsonseq(p)
     assert one.objects.ids == many.objects.ids == [f"b{i}" for i in range(25)]
     assert np.allclose(one.world_vertices(), many.world_vertices())
@@ -351,6 +351,7 @@ def test_seq_header_errors(tmp_path):
 
 
 def test_seq_worker_processes_give_same_model(tmp_path, monkeypatch):
+    from citytwin.io.cityjson import lines as lines_mod
     from citytwin.io.cityjson import seq
 
     app = {"materials": [{"name": "m0"}]}
@@ -373,7 +374,7 @@ def test_seq_worker_processes_give_same_model(tmp_path, monkeypatch):
     serial = read_cityjsonseq(p)
     monkeypatch.setattr(seq, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(seq, "CHUNK_LINES", 4)
-    monkeypatch.setattr(seq, "BATCH_FEATURES", 3)
+    monkeypatch.setattr(lines_mod, "BATCH_FEATURES", 3)
     par = read_cityjsonseq(p)
     assert par.objects.ids == serial.objects.ids and len(par.objects) == 59
     assert np.array_equal(par.objects.parents, serial.objects.parents)

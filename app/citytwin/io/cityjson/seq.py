@@ -1,7 +1,7 @@
 """Read CityJSONSeq (``.city.jsonl``): a CityJSON header line, then one feature per line.
 
 The file is streamed line by line: each line is parsed, flattened into the current
-batch and dropped; every ``BATCH_FEATURES`` features the batch is converted to
+batch and dropped; every ``lines.BATCH_FEATURES`` features the batch is converted to
 numpy arrays and handed to the builder, so memory is bounded by the output model,
 not by the parsed JSON.
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,51 +26,17 @@ import orjson
 from ...core.errors import Cancelled, LoadReport, ReaderError
 from ...model import CityModel, CityModelBuilder
 from ..source import Cancel, Progress, open_input
+from .lines import feed_lines
 from .loader import CityJSONLoader, resolve_crs
 from .reader import check_type
 from .upgrade import read_header
 
 log = logging.getLogger(__name__)
 
-BATCH_FEATURES = 4000
-# flush earlier if features are big (corners in the batch)
-BATCH_CORNERS = 4_000_000
 PARALLEL_MIN_BYTES = 48 << 20
 WORKERS = 2
 CHUNK_LINES = 2000
 IN_FLIGHT = 2  # chunks queued per worker
-
-
-def feed_lines(
-    loader: CityJSONLoader,
-    report: LoadReport,
-    lines: Iterable[tuple[int, bytes]],
-    base_offsets: tuple[int, int, int],
-) -> Iterator[None]:
-    """Add the features of ``(line number, line)`` pairs; yields whenever a batch is full."""
-    for lineno, line in lines:
-        if not line.strip():
-            continue
-        try:
-            doc = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            report.warn("json-error", f"line {lineno}: {exc.msg} (column {exc.colno})")
-            continue
-        if not isinstance(doc, dict) or doc.get("type") != "CityJSONFeature":
-            t = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
-            report.warn("not-a-feature", f"line {lineno}: type {t!r}, expected CityJSONFeature")
-            continue
-        objs = doc.get("CityObjects")
-        verts = doc.get("vertices")
-        if not isinstance(objs, dict) or not isinstance(verts, list):
-            report.warn("bad-feature", f"line {lineno}: no CityObjects/vertices")
-            continue
-        app = doc.get("appearance")
-        offsets = loader.add_appearance(app) if app else base_offsets
-        loader.add_document(objs, verts, offsets)
-        del doc, objs, verts
-        if loader.n_documents % BATCH_FEATURES == 0 or len(loader.ri) > BATCH_CORNERS:
-            yield
 
 
 def _header(p: Path, f: IO[bytes]) -> tuple[int, bytes, dict[str, Any]]:

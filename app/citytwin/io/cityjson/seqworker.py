@@ -24,6 +24,7 @@ from typing import IO, Any
 import orjson
 
 from ...core.errors import LoadReport
+from .lines import feed_lines
 from .loader import AppearanceSink, CityJSONLoader, Packed
 from .upgrade import read_header
 
@@ -62,8 +63,6 @@ class ChunkWorker:
         self.loader.mat_base, self.loader.tex_base = len(sink.materials), len(sink.textures)
 
     def run(self, chunk: list[tuple[int, bytes]]) -> tuple[list[Packed], LoadReport, dict[str, int]]:
-        from .seq import feed_lines
-
         loader = self.loader
         out: list[Packed] = []
         for _ in feed_lines(loader, self.report, chunk, self.offsets):
