@@ -47,3 +47,28 @@ def test_filters(expr: str, expected: list[str]) -> None:
 def test_rejects_code_and_bad_syntax(expr: str) -> None:
     with pytest.raises(QueryError):
         evaluate(_model(), expr)
+
+
+@pytest.mark.parametrize(
+    "expr, column, token",
+    [
+        ("height >> 20 and", 8, "'>>'"),
+        ("height > 20 and", 13, "'and'"),
+        ("height = 3", 8, "'='"),
+        ('function == "residential', 13, "not closed"),
+        ("(height > 2", 1, "'('"),
+        ("height > 2 and (x < 3))", 23, "')'"),
+        ("a b", 3, "'b'"),
+        ("height ** 2 > 3", 8, "'**'"),
+        ("height is 3", 8, "'is'"),
+        ("id.upper() == 'A'", 3, "'.'"),
+        ("height > 20 or open('x')", 16, "open('x')"),
+        ("  height >> 1", 10, "'>>'"),  # columns count in the text as typed
+    ],
+)
+def test_syntax_error_names_the_real_column(expr: str, column: int, token: str) -> None:
+    with pytest.raises(QueryError) as info:
+        evaluate(_model(), expr)
+    msg = str(info.value)
+    assert f"column {column}:" in msg, msg
+    assert token in msg, msg

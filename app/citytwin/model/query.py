@@ -12,7 +12,10 @@ executed.
 from __future__ import annotations
 
 import ast
+import io
+import keyword
 import operator
+import tokenize
 from collections.abc import Callable
 from typing import Any
 
@@ -175,12 +178,104 @@ def _coerce(a: Any, other: Any) -> Any:
     return a
 
 
-def compile_query(expr: str) -> ast.Expression:
-    """Parse ``expr``; raise :class:`QueryError` with a readable message if invalid."""
+_OPS_ALLOWED = frozenset(
+    ["==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "(", ")", "[", "]", ","])
+_WORDS_ALLOWED = frozenset(["and", "or", "not", "in", "True", "False"])
+_NODES_ALLOWED = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub,
+                  ast.UAdd, ast.Compare, ast.In, ast.NotIn, ast.BinOp, ast.Name, ast.Load,
+                  ast.List, ast.Tuple, ast.Set, *_CMP, *_BIN)
+_HINT = "use ==, !=, <, <=, >, >=, in, and, or, not, + - * / %"
+
+
+def _fail(col: int, what: str) -> QueryError:
+    """``col`` is 0-based in the filter as typed; messages count from 1."""
+    return QueryError(f"invalid filter at column {col + 1}: {what}")
+
+
+def _tokens(text: str) -> list[tokenize.TokenInfo]:
+    """Python tokens of a one-line filter, with the first bad token reported by column."""
+    toks: list[tokenize.TokenInfo] = []
+    opened: list[tokenize.TokenInfo] = []
     try:
-        tree = ast.parse(expr.strip(), mode="eval")
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER,
+                            tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT):
+                if tok.type == tokenize.COMMENT:
+                    raise _fail(tok.start[1], "'#' is not allowed")
+                continue
+            col = tok.start[1]
+            if tok.type == tokenize.ERRORTOKEN:
+                if tok.string.isspace():
+                    continue
+                if tok.string in "\"'":
+                    raise _fail(col, f"the string starting here is not closed with {tok.string}")
+                raise _fail(col, f"'{tok.string}' is not allowed ({_HINT})")
+            if tok.type == tokenize.OP:
+                if tok.string not in _OPS_ALLOWED:
+                    raise _fail(col, f"'{tok.string}' is not allowed ({_HINT})")
+                if tok.string in "([":
+                    opened.append(tok)
+                elif tok.string in ")]":
+                    if not opened or "([".index(opened[-1].string) != ")]".index(tok.string):
+                        raise _fail(col, f"'{tok.string}' does not close anything")
+                    opened.pop()
+            elif tok.type == tokenize.NAME and keyword.iskeyword(tok.string) \
+                    and tok.string not in _WORDS_ALLOWED:
+                raise _fail(col, f"'{tok.string}' is not allowed ({_HINT})")
+            toks.append(tok)
+    except tokenize.TokenError:
+        pass  # an open bracket at the end: reported below
+    if opened:
+        raise _fail(opened[-1].start[1], f"'{opened[-1].string}' is never closed")
+    return toks
+
+
+def _node_col(node: ast.AST, text: str) -> tuple[int, str]:
+    """Column and text of the part of ``node`` that is not allowed."""
+    if isinstance(node, ast.BinOp):  # point at the operator, not at the left operand
+        gap = text[getattr(node.left, "end_col_offset", 0):getattr(node.right, "col_offset", 0)]
+        stripped = gap.strip().strip("()").strip()
+        if stripped:
+            return getattr(node.left, "end_col_offset", 0) + gap.index(stripped), stripped
+    if isinstance(node, ast.Compare):
+        for op, left in zip(node.ops, [node.left, *node.comparators]):
+            if type(op) not in _CMP and not isinstance(op, (ast.In, ast.NotIn)):
+                start = getattr(left, "end_col_offset", 0)
+                rest = text[start:]
+                word = rest.split()[0] if rest.split() else ""
+                return start + (rest.index(word) if word else 0), word
+    col = getattr(node, "col_offset", 0)
+    end = getattr(node, "end_col_offset", None)
+    return col, text[col:end] if end is not None else ast.unparse(node)
+
+
+def compile_query(expr: str) -> ast.Expression:
+    """Parse ``expr``; raise :class:`QueryError` naming the (1-based) column of the
+    offending token if it is not a valid filter."""
+    text = expr.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    lead = len(text) - len(text.lstrip())
+    toks = _tokens(text)
+    if not toks:
+        raise _fail(len(text), "the filter is empty")
+    try:
+        tree = ast.parse(text.lstrip(), mode="eval")
     except SyntaxError as exc:
-        raise QueryError(f"invalid filter at column {exc.offset}: {exc.msg}") from exc
+        off = (exc.offset or 0) - 1 + lead  # 0-based in ``text``
+        last = toks[-1]
+        if exc.offset is None or off < 0 or off >= len(text.rstrip()) or \
+                (exc.lineno or 1) > 1:
+            raise _fail(last.start[1], f"'{last.string}' needs something after it") from exc
+        tok = next((t for t in toks if t.start[1] <= off < t.end[1]), None)
+        shown = tok.string if tok is not None else text[off]
+        raise _fail(off, f"unexpected '{shown}'") from exc
+    # positions in the tree are relative to the stripped text
+    for node in ast.walk(tree):
+        bad = not isinstance(node, _NODES_ALLOWED)
+        if isinstance(node, ast.Constant):
+            bad = not isinstance(node.value, (int, float, str))  # bool is an int
+        if bad:
+            col, what = _node_col(node, text.lstrip())
+            raise _fail(col + lead, f"'{what}' is not allowed in a filter")
     return tree
 
 
