@@ -98,3 +98,40 @@ def test_convert_to_cityjson_keeps_counts(tmp_path: Path, data_dir) -> None:
     back = json.loads(run("info", "--json", str(dst)).stdout)
     orig = json.loads(run("info", "--json", str(src)).stdout)
     assert back["objects"] == orig["objects"]
+
+
+def test_info_geographic_bbox_in_degrees_and_scene_metres(data_dir) -> None:
+    """PLATEAU (EPSG:6697, lat/lon degrees): the file bbox keeps 7 decimals so min != max,
+    and the reprojected scene bbox (metres) is printed as well."""
+    pytest.importorskip("citytwin.io.citygml")
+    f = data_dir / "citygml/plateau-features/533925_tran_6697_op.gml"
+    out = run("info", "--json", str(f))
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["crs"] == "EPSG:6697" and d["bbox_units"] == "degrees"
+    (lon0, lat0, _), (lon1, lat1, _) = d["bbox"]
+    assert 139.70 < lon0 < lon1 < 139.72 and 35.53 < lat0 < lat1 < 35.55  # Kawasaki / Tokyo bay
+    assert lon1 - lon0 > 0.002 and lat1 - lat0 > 0.0002  # a 280 m x 40 m road strip
+    assert all(round(v, 7) == v for v in (lon0, lat0, lon1, lat1))
+    (x0, y0, z0), (x1, y1, z1) = d["bbox_scene"]
+    assert d["scene_crs"].startswith("EPSG:669")  # JGD2011 UTM zone
+    assert 250 < x1 - x0 < 310 and 30 < y1 - y0 < 50 and z0 < z1
+    # the scene box taken back to degrees agrees with the file box (to about a metre)
+    wlon0, wlat0, wlon1, wlat1 = d["bbox_wgs84"]
+    assert abs(wlon0 - lon0) < 1e-4 and abs(wlat1 - lat1) < 1e-4
+    text = run("info", str(f)).stdout
+    bbox_line = next(line for line in text.splitlines() if line.strip().startswith("bbox"))
+    assert f"lon {lon0:.7f} .. {lon1:.7f}" in bbox_line and f"lat {lat0:.7f} .. {lat1:.7f}" in bbox_line
+    scene_line = next(line for line in text.splitlines() if line.strip().startswith("scene bbox"))
+    assert f"{x0:.2f}" in scene_line and d["scene_crs"] in scene_line and " m " in scene_line
+
+
+def test_info_projected_file_bbox_in_metres(data_dir) -> None:
+    pytest.importorskip("citytwin.io.citygml")
+    f = data_dir / "citygml/fzk-haus/FZK-House-LoD2-KIT-IAI-KHH-V2.gml"
+    d = json.loads(run("info", "--json", str(f)).stdout)
+    assert d["bbox_units"] == "metres" and d["bbox"] == d["bbox_scene"]
+    (x0, y0, _), (x1, y1, _) = d["bbox"]
+    assert 458800 < x0 < x1 < 458900 and 5438300 < y0 < y1 < 5438400
+    text = run("info", str(f)).stdout
+    assert "scene bbox" not in text  # same CRS: one box is enough

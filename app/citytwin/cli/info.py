@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.crs import crs_label, parse_crs, to_wgs84_bbox, transform_xy
+from ..core.crs import crs_label, is_geographic, parse_crs, to_wgs84_bbox, transform_xy
 from ..core.errors import CityTwinError
 from ..model.city import CityModel
 
@@ -27,10 +27,18 @@ def add_parser(sub: Any) -> None:
 def describe(model: CityModel, path: str | Path, seconds: float | None = None) -> dict[str, Any]:
     """The facts ``info`` prints, as a JSON-able dict."""
     bbox = model.bbox()
+    file_crs = model.source_crs if model.source_crs is not None else model.crs
     file_bbox = bbox
-    if model.source_crs is not None and model.crs is not None and model.source_crs != model.crs:
-        corners = transform_xy(bbox, model.crs, model.source_crs)
-        file_bbox = np.stack([corners.min(0), corners.max(0)])
+    if model.source_crs is not None and model.crs is not None and model.source_crs != model.crs \
+            and len(model.vertices):
+        # the scene was reprojected: bound the vertices in the file's own CRS (a box's
+        # corners taken back would be off by the grid's rotation)
+        ring = model.polygons.ring_idx
+        used = model.vertices[np.unique(ring)] if len(ring) else model.vertices
+        back = transform_xy(used.astype(np.float64) + model.origin, model.crs, model.source_crs)
+        file_bbox = np.stack([back.min(0), back.max(0)])
+    degrees = file_crs is not None and is_geographic(file_crs)
+    xy_decimals = 7 if degrees else 3  # 1e-7 degree is about a centimetre
     bbox_wgs84 = None
     if model.crs is not None and model.n_triangles:
         try:
@@ -50,7 +58,10 @@ def describe(model: CityModel, path: str | Path, seconds: float | None = None) -
         "vertices": int(len(model.vertices)),
         "polygons": int(len(model.polygons)),
         "triangles": int(model.n_triangles),
-        "bbox": [[round(float(v), 3) for v in row] for row in file_bbox] if model.n_triangles else None,
+        "bbox": [[round(float(row[0]), xy_decimals), round(float(row[1]), xy_decimals),
+                  round(float(row[2]), 3)] for row in file_bbox] if model.n_triangles else None,
+        "bbox_units": "degrees" if degrees else "metres",
+        "bbox_scene": [[round(float(v), 3) for v in row] for row in bbox] if model.n_triangles else None,
         "bbox_wgs84": bbox_wgs84,
         "textures": {"found": sum(1 for t in tex if t.get("found")),
                      "missing": sum(1 for t in tex if not t.get("found"))},
@@ -83,7 +94,17 @@ def _print_text(d: dict[str, Any], messages: list[str]) -> None:
     out.write(f"  geometry    {d['vertices']} vertices, {d['polygons']} polygons, {d['triangles']} triangles\n")
     if d["bbox"]:
         lo, hi = d["bbox"]
-        out.write(f"  bbox        {lo[0]:.2f} {lo[1]:.2f} {lo[2]:.2f} .. {hi[0]:.2f} {hi[1]:.2f} {hi[2]:.2f}\n")
+        if d.get("bbox_units") == "degrees":  # x, y are lon, lat (east first)
+            out.write(f"  bbox        lon {lo[0]:.7f} .. {hi[0]:.7f}, lat {lo[1]:.7f} .. {hi[1]:.7f}, "
+                      f"z {lo[2]:.2f} .. {hi[2]:.2f} ({d['crs']})\n")
+        else:
+            out.write(f"  bbox        {lo[0]:.2f} {lo[1]:.2f} {lo[2]:.2f} .. "
+                      f"{hi[0]:.2f} {hi[1]:.2f} {hi[2]:.2f}\n")
+        if d.get("bbox_scene") and d["scene_crs"] != d["crs"]:
+            lo, hi = d["bbox_scene"]
+            size = [h - v for v, h in zip(lo, hi)]
+            out.write(f"  scene bbox  {lo[0]:.2f} {lo[1]:.2f} {lo[2]:.2f} .. {hi[0]:.2f} {hi[1]:.2f} "
+                      f"{hi[2]:.2f} m ({d['scene_crs']}; {size[0]:.1f} x {size[1]:.1f} x {size[2]:.1f} m)\n")
     if d["bbox_wgs84"]:
         b = d["bbox_wgs84"]
         out.write(f"  WGS84       lon {b[0]:.6f} .. {b[2]:.6f}, lat {b[1]:.6f} .. {b[3]:.6f}\n")
