@@ -412,3 +412,65 @@ def test_progress_reported_while_reading(tmp_path):
     read_cityjson(_write(tmp_path, _doc({"b": {"type": "Building", "geometry": [_solid()]}}, CUBE_V)),
                   progress=seen.append)
     assert seen and seen[-1] == pytest.approx(1.0)
+
+
+_ROOF_SEM = {"surfaces": [{"type": "GroundSurface"}, {"type": "RoofSurface"}, {"type": "WallSurface"}],
+             "values": [[0, 1, 2, 2, 2, 2]]}
+
+
+def _plain_multisurface(lod="2"):
+    return {"type": "MultiSurface", "lod": lod, "boundaries": CUBE_SHELL}
+
+
+@pytest.mark.parametrize("semantic_first", [True, False])
+def test_same_lod_geometry_with_semantics_wins(tmp_path, semantic_first):
+    """LoD2 Solid with semantic surfaces + LoD2 MultiSurface without (a common export):
+    the roofs must come from the one with semantics, whatever the order in the file;
+    an explicit LoD (here 1) still gives that LoD."""
+    with_sem = _solid("2", semantics=_ROOF_SEM)
+    plain = _plain_multisurface("2")
+    pair = [with_sem, plain] if semantic_first else [plain, with_sem]
+    lod1 = {"type": "Solid", "lod": "1", "boundaries": [CUBE_SHELL]}
+    doc = _doc({"b": {"type": "Building", "geometry": [lod1, *pair]}}, CUBE_V)
+    m = read_cityjson(_write(tmp_path, doc))
+    best = m.lod_polygon_mask("best")
+    names = [SEMANTICS[s] for s in m.polygons.semantic[best].tolist()]
+    assert names == ["GroundSurface", "RoofSurface"] + ["WallSurface"] * 4
+    assert m.total_area(2) == pytest.approx(6.0)  # one cube at LoD2, not two on top of each other
+    tri_names = {SEMANTICS[s] for s in m.tri_semantic[m.lod_triangle_mask(2.0)].tolist()}
+    assert "RoofSurface" in tri_names and SEMANTICS[semantic_code("Building")] not in tri_names
+    lod1_mask = m.lod_polygon_mask(1.0)
+    assert int(lod1_mask.sum()) == 6  # the explicit LoD1 is still there
+    assert m.report.counts["same-lod-geometry"] == 1
+    assert any("b: LoD 2 drawn from the Solid with semantic surfaces" in msg for msg in m.report.messages)
+
+
+@pytest.mark.parametrize("multisurface_first", [True, False])
+def test_same_lod_semantics_beat_volume_and_volume_beats_surface_count(tmp_path, multisurface_first):
+    ms_sem = {"type": "MultiSurface", "lod": 2, "boundaries": CUBE_SHELL[:2],
+              "semantics": {"surfaces": [{"type": "RoofSurface"}], "values": [None, 0]}}
+    solid = _solid(2)  # more surfaces, a volume, but no semantics
+    geoms = [ms_sem, solid] if multisurface_first else [solid, ms_sem]
+    # a second object: neither has semantics -> the Solid wins over a bigger MultiSurface
+    big_ms = {"type": "MultiSurface", "lod": "2", "boundaries": CUBE_SHELL + CUBE_SHELL[:1]}
+    other = [big_ms, _solid("2")] if multisurface_first else [_solid("2"), big_ms]
+    doc = _doc({"a": {"type": "Building", "geometry": geoms},
+                "c": {"type": "Building", "geometry": other}}, CUBE_V)
+    m = read_cityjson(_write(tmp_path, doc))
+    obj = m.polygons.object
+    a_sem = [SEMANTICS[s] for s in m.polygons.semantic[obj == 0].tolist()]
+    assert len(a_sem) == 2 and "RoofSurface" in a_sem
+    assert int((obj == 1).sum()) == 6
+
+
+def test_same_lod_geometry_in_cityjsonseq(tmp_path):
+    header = {"type": "CityJSON", "version": "2.0", "CityObjects": {}, "vertices": [],
+              "transform": {"scale": [0.001, 0.001, 0.001], "translate": [0, 0, 0]}}
+    feat = {"type": "CityJSONFeature", "id": "b", "vertices": CUBE_V,
+            "CityObjects": {"b": {"type": "Building",
+                                  "geometry": [_plain_multisurface("2.2"), _solid("2.2", semantics=_ROOF_SEM)]}}}
+    p = tmp_path / "t.city.jsonl"
+    p.write_text(json.dumps(header) + "\n" + json.dumps(feat) + "\n")
+    m = read_cityjsonseq(p)
+    names = [SEMANTICS[s] for s in m.polygons.semantic[m.lod_polygon_mask("best")].tolist()]
+    assert names == ["GroundSurface", "RoofSurface"] + ["WallSurface"] * 4

@@ -46,6 +46,39 @@ _IGNORED = ("MultiPoint", "MultiLineString")
 CITYGML_TYPE = "citygml:type"
 
 
+def _has_semantics(g: dict[str, Any]) -> bool:
+    """The geometry names at least one semantic surface for at least one of its faces."""
+    sem = g.get("semantics")
+    if sem.__class__ is not dict or not sem.get("surfaces"):
+        return False
+    todo = [sem.get("values")]
+    while todo:
+        v = todo.pop()
+        if v.__class__ is int:
+            return True
+        if v.__class__ is list:
+            todo.extend(v)
+    return False
+
+
+def _geometry_rank(g: dict[str, Any]) -> tuple[bool, bool, int]:
+    """Which of several geometries at one LoD to draw: the one with semantics, then a
+    volume (Solid, MultiSolid, CompositeSolid), then the one with more surfaces."""
+    depth = _SURFACE_DEPTH.get(g.get("type"), 1)
+    b = g.get("boundaries")
+    n = 0
+    try:
+        if depth == 1:
+            n = len(b)
+        elif depth == 2:
+            n = sum(len(shell) for shell in b)
+        else:
+            n = sum(len(shell) for solid in b for shell in solid)
+    except TypeError:  # broken boundaries rank last; _geometry reports them
+        n = -1
+    return _has_semantics(g), depth > 1, n
+
+
 @dataclass
 class Packed:
     """One batch as arrays, vertex and object indices local to the batch (picklable)."""
@@ -280,6 +313,8 @@ class CityJSONLoader:
             default = self._sem[otype] = semantic_code(otype)
         c0 = len(self.ri)
         geoms = obj.get("geometry")
+        if geoms.__class__ is list and len(geoms) > 1:
+            geoms = self._one_per_lod(oid, geoms)
         if geoms:
             local = len(self.o_id)
             saved = (c0, len(self.rs), len(self.pn), len(self.cuv), len(self.seg_start), len(self.inst))
@@ -306,6 +341,36 @@ class CityJSONLoader:
         self.o_par.append(par if par.__class__ is list else object_parents(obj))
         self.o_chi.append(obj.get("children"))
         self.o_c0.append(c0)
+
+    def _one_per_lod(self, oid: str, geoms: list[Any]) -> list[Any]:
+        """Keep one geometry per LoD: exports often carry, e.g., an LoD2 Solid with
+        semantic surfaces and an LoD2 MultiSurface without; drawing both puts the
+        plain copy over the coloured roofs. Geometry instances are left alone."""
+        best: dict[int, int] = {}
+        dup = False
+        for k, g in enumerate(geoms):
+            if g.__class__ is not dict or g.get("type") not in _SURFACE_DEPTH:
+                continue
+            lc = lod_code(g.get("lod"))
+            if lc in best:
+                dup = True
+                if _geometry_rank(g) > _geometry_rank(geoms[best[lc]]):
+                    best[lc] = k
+            else:
+                best[lc] = k
+        if not dup:
+            return geoms
+        kept = set(best.values())
+        out = []
+        for k, g in enumerate(geoms):
+            if k in kept or g.__class__ is not dict or g.get("type") not in _SURFACE_DEPTH:
+                out.append(g)
+                continue
+            win = geoms[best[lod_code(g.get("lod"))]]
+            why = " with semantic surfaces" if _has_semantics(win) else ""
+            self.report.warn("same-lod-geometry", f"{oid}: LoD {g.get('lod')} drawn from the "
+                             f"{win.get('type')}{why}, not the {g.get('type')}")
+        return out
 
     def _sem_code(self, s: Any, default: int) -> int:
         t = s.get("type") if isinstance(s, dict) else None
