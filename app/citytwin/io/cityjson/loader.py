@@ -64,9 +64,9 @@ def _has_semantics(g: dict[str, Any]) -> bool:
 def _geometry_rank(g: dict[str, Any]) -> tuple[bool, bool, int]:
     """Which of several geometries at one LoD to draw: the one with semantics, then a
     volume (Solid, MultiSolid, CompositeSolid), then the one with more surfaces."""
-    depth = _SURFACE_DEPTH.get(g.get("type"), 1)
-    b = g.get("boundaries")
-    n = 0
+    depth = _SURFACE_DEPTH.get(str(g.get("type")), 1)
+    b: Any = g.get("boundaries")
+    n: int = 0
     try:
         if depth == 1:
             n = len(b)
