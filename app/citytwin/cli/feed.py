@@ -104,7 +104,9 @@ def _last_values(layer: SensorLayer, limit: int = 10) -> dict[str, dict[str, Any
 
 def run(args: argparse.Namespace) -> int:
     from ..live.session import SensorSession
+    from ..live.topics import check_topic_filters
 
+    check_topic_filters(args.topic, "--topic")  # before connecting: paho only fails in its thread
     spec = SensorLayerSpec(source=args.source, topics=list(args.topic), qos=args.qos,
                            username=args.username, password_env=args.password_env,
                            mappings=_mappings(args.mapping), thresholds=_thresholds(args.threshold),

@@ -27,6 +27,7 @@ from paho.mqtt.properties import Properties
 
 from ..core.errors import CityTwinError
 from .ingest import Diagnostics, WatchedState
+from .topics import check_topic_filters
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ class MqttFeed:
                  diagnostics: Diagnostics | None = None) -> None:
         self.config = config
         self.broker = parse_broker_url(config.url)
+        check_topic_filters(config.topics)  # paho would only say so in its network thread
         self._deliver = on_message
         self.diag = diagnostics or Diagnostics()
         self._state = WatchedState(ConnectionState.STOPPED)

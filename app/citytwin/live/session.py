@@ -73,7 +73,13 @@ class SensorSession:
         self.replay: Any = None
         if self.kind == "mqtt":
             from .mqtt import MqttConfig, MqttFeed  # the only module importing paho
+            from .topics import check_topic_filters
 
+            # before anything connects: paho would only complain in its network thread
+            where = f"sensor layer {spec.name!r}"
+            check_topic_filters(spec.topics, where)
+            for m in mappings:
+                check_topic_filters([m.subscription], f"{where}, mapping topic {m.topic!r}")
             topics = spec.topics or [*dict.fromkeys(m.subscription for m in mappings), "v1.1/#"]
             cfg = MqttConfig(spec.source, topics=topics, qos=spec.qos, username=spec.username,
                              password=password)

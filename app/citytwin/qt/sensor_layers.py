@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QToolButton,
     QToolTip,
@@ -59,6 +60,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..live.session import SensorSession
+from ..live.topics import TopicFilterError, check_topic_filters, topic_filter_problem
 from ..model.clock import SceneClock
 from ..model.events import LayerChanged
 from ..model.semantics import SEMANTICS
@@ -358,12 +360,19 @@ class QtSensorController(QObject):
 
     def load_specs(self, specs: list[dict[str, Any]]) -> None:
         """Add the sensor layers a scene file declares (bad ones are logged and skipped)."""
-        for d in specs:
+        scene = getattr(self.win, "scene_path", None) or "scene file"
+        for k, d in enumerate(specs):
             try:
                 spec = SensorLayerSpec.from_dict(d)
             except ValueError as exc:
                 self.win.notify(logging.ERROR, f"Sensor layer {d.get('name', '?')!r}: {exc}")
                 continue
+            if spec.kind == "mqtt":
+                try:  # named by file and table here, before a session would refuse it
+                    check_topic_filters(spec.topics, f"{scene}: [[sensors]] #{k + 1} ({spec.name!r})")
+                except TopicFilterError as exc:
+                    self.win.notify(logging.ERROR, str(exc))
+                    continue
             self.add_spec(spec)
 
     # ------------------------------------------------------------------ placement
@@ -942,6 +951,14 @@ class QtSensorController(QObject):
     # ------------------------------------------------------------------ dialog
     def add_feed_dialog(self) -> None:
         """Ask for an MQTT/SensorThings URL or a replay file and add it as a sensor layer."""
+        dlg, chosen = self.feed_dialog()
+        if dlg.exec() == QDialog.DialogCode.Accepted and chosen:
+            self.add_spec(chosen[0])
+
+    def feed_dialog(self) -> tuple[QDialog, list[SensorLayerSpec]]:
+        """The Add sensor feed dialog, not yet shown. OK is refused, with the reason shown
+        in the dialog, while the entry is not usable (e.g. an MQTT topic filter the broker
+        would reject); once accepted the list holds the layer's spec."""
         dlg = QDialog(self.win)
         dlg.setWindowTitle("Add sensor feed")
         form = QFormLayout(dlg)
@@ -955,11 +972,49 @@ class QtSensorController(QObject):
         h.addWidget(src, 1)
         h.addWidget(browse)
         name = QLineEdit("sensors", dlg)
+        topics = QLineEdit(dlg)
+        topics.setObjectName("feedTopics")
+        topics.setPlaceholderText("MQTT only, space-separated, e.g. v1.1/+/Observations (default v1.1/#)")
+        error = QLabel(dlg)
+        error.setObjectName("feedError")
+        error.setWordWrap(True)
+        error.setStyleSheet("color: #c0392b;")
+        error.hide()
         form.addRow("URL or file", row)
         form.addRow("Layer name", name)
+        form.addRow("Topic filters", topics)
+        form.addRow(error)
         bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dlg)
         form.addRow(bb)
-        bb.accepted.connect(dlg.accept)
+        chosen: list[SensorLayerSpec] = []
+
+        def refuse(message: str, field: QLineEdit) -> None:
+            error.setText(message)
+            error.show()
+            field.setFocus()
+
+        def try_accept() -> None:
+            source = src.text().strip()
+            if not source:
+                refuse("Enter a broker URL (mqtt://host:port), a SensorThings URL or a replay file.", src)
+                return
+            if "://" not in source:
+                source = str(Path(source).expanduser().resolve())
+            filters = topics.text().split()
+            spec = SensorLayerSpec(source=source, name=name.text().strip() or "sensors", topics=filters)
+            if filters and spec.kind != "mqtt":
+                refuse("Topic filters only apply to an MQTT broker (mqtt://host:port).", topics)
+                return
+            for f in filters:
+                problem = topic_filter_problem(f)
+                if problem is not None:
+                    refuse(problem[:1].upper() + problem[1:] + ".", topics)
+                    return
+            error.hide()
+            chosen[:] = [spec]
+            dlg.accept()
+
+        bb.accepted.connect(try_accept)
         bb.rejected.connect(dlg.reject)
 
         def pick_file() -> None:
@@ -969,9 +1024,4 @@ class QtSensorController(QObject):
                 src.setText(path)
 
         browse.clicked.connect(pick_file)
-        if dlg.exec() != QDialog.DialogCode.Accepted or not src.text().strip():
-            return
-        source = src.text().strip()
-        if "://" not in source:
-            source = str(Path(source).expanduser().resolve())
-        self.add_spec(SensorLayerSpec(source=source, name=name.text().strip() or "sensors"))
+        return dlg, chosen
