@@ -1,4 +1,4 @@
-"""The ``citytwin`` command: ``info``, ``convert``, ``view``, ``render``.
+"""The ``citytwin`` command: ``info``, ``convert``, ``feed``, ``sun``, ``view``, ``render``.
 
 Errors are one line on stderr and a non-zero exit; never a traceback unless
 ``--debug`` is given.
@@ -26,11 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    from . import convert, feed, info
+    from . import convert, feed, info, sun
 
     info.add_parser(sub)
     convert.add_parser(sub)
     feed.add_parser(sub)
+    sun.add_parser(sub)
     try:
         from . import view
     except ImportError:  # the viewer commands come with the viewer
