@@ -16,9 +16,9 @@ from numpy.typing import NDArray
 from pyproj import CRS
 
 from ..core.errors import LoadReport
-from ..core.geometry import polygon_areas, triangle_areas
+from ..core.geometry import newell_normals, polygon_areas, triangle_areas
 from .objects import ObjectTable
-from .semantics import SEMANTICS
+from .semantics import SEMANTICS, is_ground_type
 
 __all__ = ["CityModel", "ObjectTable", "lod_value", "lod_code"]
 
@@ -204,8 +204,24 @@ class CityModel:
 
         return self._cached("obj_bbox", make)
 
+    # Per-object measures, the same for the Attributes dock, the Objects table and the
+    # filter. Objects that stand on the ground (buildings, parts, bridges, tunnels,
+    # furniture, trees, generic objects) have a height (top - ground) and a footprint
+    # (projected area of their LoD0 footprint, else of their ground surfaces, else of
+    # everything seen from above). Ground-like objects (is_ground_type: terrain, roads,
+    # traffic areas, railways, water, land use, plant cover) have neither: their height
+    # and footprint area are NaN (shown blank) and their projected size is plan_area().
+    # surface_area() is the true 3D area of every object's polygons (a TIN's triangles).
+    def ground_objects(self) -> NDArray[np.bool_]:
+        """Per object: True for ground-like types (no height, no footprint)."""
+        return self._cached("ground_objects", lambda: np.array(
+            [is_ground_type(t) for t in self.objects.types], dtype=bool).reshape(-1))
+
     def height(self, i: int) -> float:
-        """``measuredHeight`` where given, else the vertical extent of the geometry."""
+        """``measuredHeight`` where given, else the vertical extent of the geometry;
+        NaN for ground-like objects (terrain, roads, water, land use, plant cover)."""
+        if self.ground_objects()[i]:
+            return float("nan")
         attrs = self.objects.attributes[i]
         for key in ("measuredHeight", "measuredheight", "height"):
             val = attrs.get(key)
@@ -218,6 +234,56 @@ class CityModel:
                 pass
         bb = self.object_bboxes()[i]
         return float(bb[1, 2] - bb[0, 2]) if np.isfinite(bb).all() else float("nan")
+
+    def _object_polygons(self, i: int, lod: float | str = "best") -> NDArray[np.bool_]:
+        objs = np.asarray(self.objects.descendants(i))
+        return np.isin(self.polygons.object, objs) & self.lod_polygon_mask(lod)
+
+    def polygon_plan_areas(self) -> NDArray[np.float64]:
+        """Area of each polygon projected on the horizontal plane (holes subtracted)."""
+        def make() -> NDArray[np.float64]:
+            p = self.polygons
+            nz = np.abs(newell_normals(self.vertices.astype(np.float64), p.ring_idx.astype(np.int64),
+                                       p.ring_offsets)[:, 2]) * 0.5
+            n_rings = np.diff(p.poly_ring_offsets)
+            ring_poly = np.repeat(np.arange(len(n_rings)), n_rings)
+            outer = np.zeros(len(nz), bool)
+            outer[p.poly_ring_offsets[:-1][n_rings > 0]] = True
+            return np.bincount(ring_poly, weights=np.where(outer, nz, -nz),
+                               minlength=len(n_rings)).astype(np.float64)
+
+        return self._cached("poly_plan_area", make)
+
+    def surface_area(self, i: int, lod: float | str = "best") -> float:
+        """True (3D) area of the polygons of object ``i`` and its descendants at ``lod``:
+        from the polygons, so it does not depend on which triangles a layer draws."""
+        return float(self.polygon_areas()[self._object_polygons(i, lod)].sum())
+
+    def plan_area(self, i: int, lod: float | str = "best") -> float:
+        """Area of object ``i`` and its descendants seen from above (sum of the polygons'
+        horizontal projections: a terrain's, road's or lake's size on the map)."""
+        return float(self.polygon_plan_areas()[self._object_polygons(i, lod)].sum())
+
+    def footprint_area(self, i: int, max_triangles: int | None = None) -> float:
+        """Area of :meth:`footprint`; NaN for ground-like objects. Without LoD0 polygons
+        and with more than ``max_triangles`` triangles, the sum of the ground surfaces'
+        projections, or of the upward-facing triangles', replaces the exact union."""
+        if self.ground_objects()[i]:
+            return float("nan")
+        objs = np.asarray(self.objects.descendants(i))
+        pmask = np.isin(self.polygons.object, objs)
+        lod0 = pmask & (self.polygons.lod == 0)
+        if not lod0.any() and max_triangles is not None:
+            tmask = np.isin(self.tri_object, objs)
+            if int(tmask.sum()) > max_triangles:
+                ground = pmask & (self.polygons.semantic == SEMANTICS.index("GroundSurface"))
+                if ground.any():
+                    return float(self.polygon_plan_areas()[ground].sum())
+                v = self.vertices.astype(np.float64)[self.triangles[tmask & self.lod_triangle_mask("best")]]
+                cz = (v[:, 1, 0] - v[:, 0, 0]) * (v[:, 2, 1] - v[:, 0, 1]) \
+                    - (v[:, 2, 0] - v[:, 0, 0]) * (v[:, 1, 1] - v[:, 0, 1])
+                return float(0.5 * cz[cz > 0].sum())
+        return float(self.footprint(i).area)
 
     def footprint(self, i: int) -> Any:
         """Footprint (shapely geometry, model CRS) of object ``i`` and its descendants.

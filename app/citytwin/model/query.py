@@ -4,7 +4,8 @@ Grammar: a Python-like boolean expression over attribute names, e.g.
 ``function == "residential" and height > 20``, ``yearOfConstruction < 1950 or
 not (roofType in ["flat", "1000"])``. Names are attribute keys; ``id``, ``type``
 and ``height`` are always available (``height`` is measuredHeight or the geometry's
-vertical extent). A missing attribute compares false. Only literals, names,
+vertical extent, and missing for ground-like objects such as terrain, roads and water:
+see :meth:`CityModel.height`). A missing attribute compares false. Only literals, names,
 comparisons, ``and``/``or``/``not``, ``in`` and arithmetic are allowed: nothing is
 executed.
 """

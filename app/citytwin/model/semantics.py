@@ -99,3 +99,21 @@ def semantic_code(name: str | None) -> int:
 def object_semantic(type_name: str) -> int:
     """Default semantic code of the surfaces of an object of this type."""
     return semantic_code(type_name)
+
+
+# Object types whose geometry lies on the ground (terrain, transport surfaces, water,
+# land use, plant cover): a "height" (vertical extent) or "footprint" of them means
+# nothing useful (a sloped TIN is not 37 m tall), so citytwin gives them neither.
+_GROUND_CLASSES = frozenset(_CODE[n] for n in (
+    "terrain", "road", "railway", "water", "landuse", "trafficarea", "auxiliarytrafficarea",
+    "marking", "hole", "watersurface", "watergroundsurface", "waterclosuresurface"))
+_GROUND_NAMES = frozenset({"plantcover", "transportsquare"})
+
+
+def is_ground_type(type_name: str | None) -> bool:
+    """True for flat, ground-like object types: TINRelief and other reliefs, Road,
+    Railway, Track, Square, TrafficArea…, WaterBody / Waterway, LandUse, PlantCover."""
+    if not type_name:
+        return False
+    key = type_name.rsplit(":", 1)[-1].lstrip("+").lower()
+    return key in _GROUND_NAMES or _CODE.get(key, -1) in _GROUND_CLASSES

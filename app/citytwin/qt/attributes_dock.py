@@ -16,25 +16,26 @@ FOOTPRINT_MAX_TRIANGLES = 2000  # above this the footprint union costs more than
 
 
 def object_metrics(layer: Layer, obj: int) -> dict[str, float]:
-    """Surface area, enclosed volume, height and footprint area of an object and its parts."""
+    """Surface area (3D), enclosed volume, height and footprint area of an object and its
+    parts, as :class:`~citytwin.model.city.CityModel` defines them per type: ground-like
+    objects (terrain, roads, water, land use, plant cover) get their plan area instead
+    of a height and a footprint (NaN: shown blank) and no volume."""
     m = layer.model
+    lod = layer.lod if layer.lod else "best"
+    out: dict[str, float] = {"surface area": m.surface_area(obj, lod)}
+    if m.ground_objects()[obj]:
+        out["height"] = float("nan")
+        out["footprint area"] = float("nan")
+        out["plan area"] = m.plan_area(obj, lod)
+        return out
     objs = np.asarray(m.objects.descendants(obj))
-    tmask = np.isin(m.tri_object, objs) & m.lod_triangle_mask(layer.lod if layer.lod else "best")
-    tris = m.triangles[tmask]
-    out: dict[str, float] = {}
-    out["surface area"] = float(m.triangle_areas()[tmask].sum())
-    vol = measure.mesh_volume(m.vertices.astype(np.float64), tris)
+    tmask = np.isin(m.tri_object, objs) & m.lod_triangle_mask(lod)
+    vol = measure.mesh_volume(m.vertices.astype(np.float64), m.triangles[tmask])
     if vol > 0:
         out["volume"] = vol
     out["height"] = m.height(obj)
-    if layer.kind == "terrain" or len(tris) > FOOTPRINT_MAX_TRIANGLES:
-        # a plan-view area without the polygon union (a TIN has thousands of triangles)
-        v = m.vertices.astype(np.float64)[tris]
-        cz = (v[:, 1, 0] - v[:, 0, 0]) * (v[:, 2, 1] - v[:, 0, 1]) - (v[:, 2, 0] - v[:, 0, 0]) * (v[:, 1, 1] - v[:, 0, 1])
-        out["plan area"] = float(0.5 * np.abs(cz[cz > 0]).sum())
-        return out
     try:
-        out["footprint area"] = float(m.footprint(obj).area)
+        out["footprint area"] = m.footprint_area(obj, max_triangles=FOOTPRINT_MAX_TRIANGLES)
     except Exception:  # shapely on degenerate input
         pass
     return out
