@@ -121,3 +121,11 @@ def test_session_refuses_bad_spec_and_mapping_topics() -> None:
     bad_mapping = {"topic": "city/x{id}/air", "value": "no2"}
     with pytest.raises(TopicFilterError, match="mapping topic 'city/x{id}/air'"):
         SensorSession(SensorLayerSpec(source=url, mappings=[bad_mapping]), ingest="thread")
+
+
+def test_scene_topics_given_as_one_string_are_one_filter() -> None:
+    from citytwin.model.sensor_spec import SensorLayerSpec
+
+    spec = SensorLayerSpec.from_dict({"source": "mqtt://127.0.0.1:1883", "topics": "v1.1/+/Observations"})
+    assert spec.topics == ["v1.1/+/Observations"]
+    check_topic_filters(spec.topics)

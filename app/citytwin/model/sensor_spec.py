@@ -185,10 +185,13 @@ class SensorLayerSpec:
             raise ValueError("sensor layer needs a 'source' string")
         styling = default_styling()
         styling.update(d.get("styling") or {})
+        topics = d.get("topics") or []
+        if isinstance(topics, str):  # topics = "v1.1/#": one filter, not one per character
+            topics = [topics]
         try:
             return cls(
                 source=d["source"], name=str(d.get("name", "sensors")),
-                topics=[str(t) for t in d.get("topics") or []], qos=int(d.get("qos", 1)),
+                topics=[str(t) for t in topics], qos=int(d.get("qos", 1)),
                 username=d.get("username"), password_env=d.get("password_env"),
                 mappings=[dict(m) for m in d.get("mappings") or []],
                 replay=dict(d.get("replay") or {}), styling=styling,
