@@ -29,7 +29,7 @@ from vtkmodules.vtkRenderingCore import (
 
 __all__ = [
     "make_renderer", "CityScene", "trackball_style", "display_ray", "camera_state", "apply_camera_state",
-    "view_preset", "interpolate_camera", "window_image", "MeasureOverlay",
+    "view_preset", "turntable_orbit", "zoom_about", "interpolate_camera", "window_image", "MeasureOverlay",
 ]
 
 def make_renderer() -> vtkRenderer:
@@ -130,11 +130,18 @@ def apply_camera_state(renderer: vtkRenderer, state: dict[str, Any], reset_clipp
 
 
 def view_preset(bounds: NDArray[np.float64], name: str, view_angle: float = 30.0,
-                aspect: float = 1.0, margin: float = 1.05) -> dict[str, Any]:
+                aspect: float = 1.0, fill: float = 0.94,
+                points: NDArray[np.float64] | None = None) -> dict[str, Any]:
     """Camera state framing the box ``bounds`` ``(2, 3)`` from ``name``: ``iso``/``reset``
     (from the south-west, 35 degrees up), ``top`` (straight down, north up) or
-    ``north``/``south``/``east``/``west``. ``aspect`` is the window's width / height: the
-    distance is the smallest at which all eight box corners are inside the view."""
+    ``north``/``south``/``east``/``west``. ``aspect`` is the window's width / height.
+
+    The box's *projection* is fitted, not a sphere around it: the camera stands as close as
+    the eight corners allow, and is shifted sideways so that the projected box is centred
+    (perspective makes the near corners larger), filling ``fill`` of the tighter window
+    axis. With ``points`` (the drawn vertices, sampled) those are fitted instead of the
+    corners: a city's box is emptier than the city. The focal point is on the view axis
+    at the depth of the box centre."""
     from .scene_view import camera_direction
 
     lo, hi = np.asarray(bounds, dtype=np.float64)
@@ -150,16 +157,69 @@ def view_preset(bounds: NDArray[np.float64], name: str, view_angle: float = 30.0
     up = np.cross(right, -d)
     centre = (lo + hi) / 2.0
     corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]) - centre
-    tv = math.tan(math.radians(view_angle) / 2.0)
-    th = tv * max(aspect, 1e-3)
-    xs, ys, zs = corners @ right, corners @ up, corners @ d
-    dist = float(max((zs + np.abs(xs) / th).max(), (zs + np.abs(ys) / tv).max(), 1.0)) * margin
+    if points is not None and len(points):
+        corners = np.asarray(points, dtype=np.float64).reshape(-1, 3) - centre
+    tv = math.tan(math.radians(view_angle) / 2.0) * fill
+    th = math.tan(math.radians(view_angle) / 2.0) * max(aspect, 1e-3) * fill
+    # corners in the camera's frame: x right, y up, z depth along the viewing direction
+    xs, ys, zs = corners @ right, corners @ up, corners @ -d
+    # camera at a*right + b*up + c*(-d): a corner is inside while |x - a| <= t (z - c);
+    # the camera's depth c is tight on both sides of an axis when a = (B - A) t / 2
+    a_h, b_h = (zs - xs / th).min(), (zs + xs / th).min()
+    a_v, b_v = (zs - ys / tv).min(), (zs + ys / tv).min()
+    c = float(min((a_h + b_h) / 2.0, (a_v + b_v) / 2.0))
+    x = float((b_h - a_h) * th / 2.0)
+    y = float((b_v - a_v) * tv / 2.0)
+    # (on the looser axis the same shift leaves equal room on both sides)
+    c = min(c, -1.0)  # at least a metre before the centre
+    position = centre + right * x + up * y - (-d) * -c
+    focal = position + (-d) * (-c)
     return {
-        "position": (centre + d * dist).tolist(),
-        "focal_point": centre.tolist(),
+        "position": position.tolist(),
+        "focal_point": focal.tolist(),
         "view_up": up.tolist(),
         "view_angle": view_angle,
     }
+
+
+def turntable_orbit(camera: Any, d_azimuth: float, d_elevation: float,
+                    min_elevation: float = -10.0, max_elevation: float = 89.5) -> None:
+    """Turn ``camera`` about the vertical axis through its focal point by ``d_azimuth``
+    degrees (counter-clockwise seen from above) and raise it by ``d_elevation`` degrees,
+    the elevation clamped to ``[min_elevation, max_elevation]`` so that the view never
+    flips over a pole. The view-up becomes the world's +z: the horizon stays level."""
+    fp = np.asarray(camera.GetFocalPoint(), dtype=np.float64)
+    v = np.asarray(camera.GetPosition(), dtype=np.float64) - fp
+    r = float(np.linalg.norm(v))
+    if r <= 0:
+        return
+    horiz = float(np.hypot(v[0], v[1]))
+    if horiz < 1e-6 * r:  # straight above: the camera stands opposite to where the screen's up points
+        vu = np.asarray(camera.GetViewUp(), dtype=np.float64)
+        az = math.atan2(-vu[1], -vu[0]) if np.hypot(vu[0], vu[1]) > 1e-9 else -math.pi / 2
+    else:
+        az = math.atan2(v[1], v[0])
+    el = math.atan2(v[2], horiz)
+    az += math.radians(d_azimuth)
+    el = min(max(el + math.radians(d_elevation), math.radians(min_elevation)), math.radians(max_elevation))
+    nv = r * np.array([math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)])
+    camera.SetPosition(*(fp + nv))
+    camera.SetViewUp(0.0, 0.0, 1.0)
+
+
+def zoom_about(camera: Any, point: NDArray[np.float64], factor: float, min_distance: float = 1.0) -> None:
+    """Zoom by ``factor`` (> 1: closer) towards ``point``: camera and focal point are scaled
+    about it, so ``point`` stays under the same pixel; the camera stops ``min_distance``
+    before it."""
+    p = np.asarray(point, dtype=np.float64)
+    pos = np.asarray(camera.GetPosition(), dtype=np.float64)
+    fp = np.asarray(camera.GetFocalPoint(), dtype=np.float64)
+    dist = float(np.linalg.norm(pos - p))
+    if dist <= 0 or factor <= 0:
+        return
+    factor = min(factor, max(dist / min_distance, 1.0)) if factor > 1 else factor
+    camera.SetPosition(*(p + (pos - p) / factor))
+    camera.SetFocalPoint(*(p + (fp - p) / factor))
 
 
 def interpolate_camera(a: dict[str, Any], b: dict[str, Any], t: float) -> dict[str, Any]:
