@@ -20,7 +20,7 @@ of :mod:`citytwin.model.style` over the property's range (styling ``range`` or t
 2nd..98th percentile of its stored history), grey for stale sensors (no reading
 within ``stale_after`` seconds of the clock time) and, smaller, for sensors without
 a reading yet; sensors beyond their threshold at the clock time are drawn 1.7×
-larger inside a red ring. A ``vtkScalarBarActor`` is the legend, titled with the
+larger inside a red ring. A :class:`~citytwin.render.overlays.ColorBar` is the legend, titled with the
 property and its unit.
 """
 
@@ -39,11 +39,11 @@ from vtkmodules.vtkCommonCore import vtkLookupTable, vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkFiltersCore import vtkPolyDataNormals, vtkTriangleFilter
 from vtkmodules.vtkFiltersSources import vtkParametricFunctionSource
-from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPointGaussianMapper, vtkPolyDataMapper
 
 from ..model.sensors import SensorLayer
 from ..model.style import colormap
+from .overlays import ColorBar
 from .visual import Callbacks
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,7 @@ class VtkSensorVisual:
         self._rings_drawn = -1
         self._rows = np.zeros(0, dtype=np.int64)  # datastreams of the shown property
         self._limits = (np.inf, -np.inf)
+        self._view_mult: NDArray[np.float32] | None = None  # per-glyph size factor fitting a screen size
         # state at the last update (for hover, tests)
         self.values = np.zeros(0)
         self.times = np.zeros(0)
@@ -179,20 +180,7 @@ class VtkSensorVisual:
             r, g, b = (float(c) / 255.0 for c in rgb[k])
             self.lut.SetTableValue(k, r, g, b, 1.0)
         self.lut.Build()
-        self.legend_actor = vtkScalarBarActor()
-        self.legend_actor.SetLookupTable(self.lut)
-        self.legend_actor.SetNumberOfLabels(5)
-        self.legend_actor.SetOrientationToHorizontal()
-        self.legend_actor.SetWidth(0.28)
-        self.legend_actor.SetHeight(0.08)
-        self.legend_actor.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        self.legend_actor.GetPositionCoordinate().SetValue(0.68, 0.02)
-        for tp in (self.legend_actor.GetTitleTextProperty(), self.legend_actor.GetLabelTextProperty()):
-            tp.SetColor(0.1, 0.1, 0.1)
-            tp.ShadowOff()
-            tp.ItalicOff()
-        self.legend_actor.GetLabelTextProperty().BoldOff()
-        self.legend_actor.SetLabelFormat("%-#6.3g")
+        self.legend_actor = ColorBar(self.lut)  # lower right; drawn once attached to a renderer
         self.sync()
         props = self.properties()
         if props:
@@ -316,6 +304,7 @@ class VtkSensorVisual:
         self._drawn_scale = np.full(2 * n, -1.0, dtype=np.float32)
         self._drawn_rgb = np.full((n, 3), -1, dtype=np.int16)
         self._ring_owner = np.full(nr, -2, dtype=np.int64)  # sensor shown in each ring slot (-1: none)
+        self._view_mult = None
         self._n = n
         props = self.properties()
         if self.property not in props and props:
@@ -364,11 +353,15 @@ class VtkSensorVisual:
         vr = len(rp)
         touched = False
         size = np.float32(self.size)
-        moved = np.flatnonzero(self._scale[:n] != self._drawn_scale[:n])
+        mult = self._view_mult
+        eff = self._scale[:n] if mult is None else self._scale[:n] * mult
+        moved = np.flatnonzero(eff != self._drawn_scale[:n])
         if len(moved):
-            self._gscale[moved] = self._scale[moved]
+            self._gscale[moved] = eff[moved]
             self._centres[moved] = self._pos[moved]
-            self._drawn_scale[moved] = self._scale[moved]
+            if mult is not None:  # still standing on the point: lifted by the fitted radius
+                self._centres[moved, 2] += (mult[moved] - 1.0) * size * 0.5
+            self._drawn_scale[moved] = eff[moved]
             self._vtk_arrays[0].Modified()
             self._vtk_arrays[2].Modified()
             self.polydata.GetPoints().Modified()
@@ -377,11 +370,13 @@ class VtkSensorVisual:
         owners = np.full(nr, -1, dtype=np.int64)
         alerting = np.flatnonzero(self._scale[n:] > 0)[:nr]
         owners[: len(alerting)] = alerting
-        if nr and not np.array_equal(owners, self._ring_owner):
+        if nr and (mult is not None or not np.array_equal(owners, self._ring_owner)):
             rv = self._verts.reshape(nr, vr, 3)
             has = owners >= 0
-            centre = np.where(has[:, None], self._pos[np.maximum(owners, 0)], 0.0)
-            rv[:] = centre[:, None, :] + (np.where(has, ALERT_SCALE, 0.0)[:, None, None] * size) * rp[None]
+            own = np.maximum(owners, 0)
+            centre = np.where(has[:, None], self._centres[own], 0.0)
+            ring = np.where(has, ALERT_SCALE, 0.0) * (1.0 if mult is None else mult[own])
+            rv[:] = centre[:, None, :] + (ring[:, None, None] * size) * rp[None]
             self._ring_owner = owners
             self._show_rings(int(has.sum()))
             self._vtk_arrays[3].Modified()
@@ -397,6 +392,25 @@ class VtkSensorVisual:
         if touched:
             self.polydata.Modified()
         return touched
+
+    def fit_to_camera(self, camera: Any, height_px: int, px: float) -> bool:
+        """With ``px > 0`` draw every glyph ``px`` pixels across whatever its distance from
+        ``camera`` (a perspective camera over a view ``height_px`` high), as in walk mode,
+        where glyphs metres wide would fill the view; ``px <= 0``: the styling size in metres.
+        Call before each render; True if glyphs were rewritten."""
+        n = self._n
+        if n <= 0 or (px <= 0 and self._view_mult is None):
+            return False
+        if px <= 0:
+            self._view_mult = None
+            self._ring_owner[:] = -2  # the rings back to their size in metres
+        else:
+            eye = np.asarray(camera.GetPosition(), dtype=np.float64)
+            dop = np.asarray(camera.GetDirectionOfProjection(), dtype=np.float64)
+            depth = np.maximum((self._pos[:n] - eye) @ dop, 0.05)
+            m_per_px = 2.0 * math.tan(math.radians(camera.GetViewAngle()) / 2.0) / max(int(height_px), 1)
+            self._view_mult = (px * m_per_px * depth / self.size).astype(np.float32)
+        return self._write(n)
 
     @property
     def shown(self) -> NDArray[np.int64]:
@@ -422,10 +436,11 @@ class VtkSensorVisual:
         rows = self.shown
         if dd == 0 or len(rows) == 0:
             return -1, math.nan
-        c = self._pos[rows].astype(np.float64)
+        mult = self._view_mult
+        c = (self._pos if mult is None else self._centres)[rows].astype(np.float64)
         t = np.clip((c - a) @ d / dd, 0.0, 1.0)
         dist = np.linalg.norm(a + t[:, None] * d - c, axis=1)
-        radius = 0.5 * self.size * self._scale[rows] * slack
+        radius = 0.5 * self.size * self._scale[rows] * slack * (1.0 if mult is None else mult[rows])
         hit = dist <= radius
         if not hit.any():
             return -1, math.nan
