@@ -30,7 +30,7 @@ MODES = {"distance": "Distance", "height": "Height difference", "area": "Area"}
 HINTS = {
     "distance": "Click two points on surfaces.",
     "height": "Click two points: the result is the vertical difference.",
-    "area": "Click the corners of a polygon; press Enter or click the first point to close.",
+    "area": "Click the corners of a polygon; Enter or a click on the first point closes it, Esc cancels it.",
 }
 
 
@@ -120,6 +120,15 @@ class QtMeasureTool(QObject):
         if self.mode == "area" and len(self.points) >= 3:
             return self._finish(np.array(self.points))
         return None
+
+    def cancel(self) -> None:
+        """Esc: drop the points of the measurement in progress; with none, stop measuring."""
+        if self.points:
+            self._drop_preview()
+            self.points = []
+            self.status.emit(HINTS.get(self.mode, ""))
+        else:
+            self.set_mode("")
 
     def _finish(self, pts: NDArray[np.float64]) -> Measurement:
         kind = self.mode
