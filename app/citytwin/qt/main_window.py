@@ -52,6 +52,7 @@ from .log_dock import QtLogDock
 from .measure_tool import QtMeasureDock, QtMeasureTool
 from .objects_dock import QtObjectsDock
 from .sensor_layers import QtSensorController
+from .shortcuts import TextFieldShortcutGuard
 from .viewport import QtViewport
 
 log = logging.getLogger("citytwin")
@@ -61,6 +62,7 @@ FILE_FILTER = (
     "*.obj *.ply *.stl *.glb *.gltf *.off);;Scene files (*.toml);;All files (*)"
 )
 MAX_RECENT = 10
+WALK_SENSOR_PX = 14.0  # sensor glyph diameter in pixels in walk mode (metres-wide spheres fill the view there)
 
 
 class QtMainWindow(QMainWindow):
@@ -99,6 +101,7 @@ class QtMainWindow(QMainWindow):
         self.legend = Legend(self.viewport.renderer)
         self.viewport.layers = lambda: self.layers
         self.viewport.scene_bounds = self.scene_bounds
+        self.viewport.scene_points = self.scene_points
         self.setCentralWidget(self.viewport)
         self.setAcceptDrops(True)
         self.setDockOptions(
@@ -134,6 +137,10 @@ class QtMainWindow(QMainWindow):
         self._connect()
         self._update_actions()
         self._restore_layout()
+        self.act_trackball.setChecked(self.settings.value("view/trackball", False, type=bool))
+        self.viewport.set_navigation("trackball" if self.act_trackball.isChecked() else "turntable")
+        self.shortcut_guard = TextFieldShortcutGuard(self)
+        self.viewport.renderer.AddObserver("StartEvent", lambda *_: self._size_sensor_glyphs())
         self.viewport.set_camera_state({"position": [-300, -400, 350], "focal_point": [0, 0, 0],
                                         "view_up": [0, 0, 1], "view_angle": 30.0})
 
@@ -201,6 +208,9 @@ class QtMainWindow(QMainWindow):
         self.act_walk = self._act("&Walk mode", self._toggle_walk, "Ctrl+W",
                                   "First person: W A S D to move, drag to look, Esc to leave", "walk", checkable=True)
         self.act_save_view = self._act("Save current view…", self.save_view_dialog, "Ctrl+B", "Bookmark this camera")
+        self.act_trackball = self._act("Trac&kball rotation", self._set_trackball, None,
+                                       "Left-drag tumbles the camera freely instead of turning it about the "
+                                       "vertical (the horizon then tilts)", checkable=True)
         self.act_clear_sel = self._act("Clear selection", self.clear_selection, None, "Clear the selection")
         self.measure_actions: dict[str, QAction] = {}
         group = QActionGroup(self)
@@ -229,6 +239,7 @@ class QtMainWindow(QMainWindow):
         v.addActions([self.act_reset, self.act_top, self.act_iso])
         v.addSeparator()
         v.addActions([self.act_fly, self.act_walk, self.act_clear_sel])
+        v.addAction(self.act_trackball)
         v.addSeparator()
         self.views_menu = v.addMenu("Saved views")
         self.views_menu.aboutToShow.connect(self._fill_views)
@@ -263,7 +274,9 @@ class QtMainWindow(QMainWindow):
         vp.clicked.connect(self._on_click)
         vp.hovered.connect(self._on_hover)
         vp.escapePressed.connect(self._on_escape)
+        vp.enterPressed.connect(self._on_enter)
         vp.walkChanged.connect(self.act_walk.setChecked)
+        vp.walkChanged.connect(self._walk_changed)
         self.bus.subscribe(SelectionChanged, self._on_selection)
         self.bus.subscribe(LayerChanged, self._on_layer_changed)
         self.objects_dock.objectActivated.connect(lambda lay, obj: self.select(lay, obj, fly=True))
@@ -447,6 +460,11 @@ class QtMainWindow(QMainWindow):
         arr = np.asarray(boxes, dtype=np.float64)
         return np.stack([arr[:, 0].min(0), arr[:, 1].max(0)])
 
+    def scene_points(self) -> NDArray[np.float64] | None:
+        """A sample of the drawn vertices of the visible layers (scene-relative), for framing."""
+        pts = [lay.visual.sample_points(20_000) for lay in self.layers if lay.visible and lay.visual.n_cells]
+        return np.concatenate(pts) if pts else None
+
     # ------------------------------------------------------------------ layers
     def _on_layer_changed(self, ev: LayerChanged) -> None:
         if not 0 <= ev.layer < len(self.layers):
@@ -565,13 +583,17 @@ class QtMainWindow(QMainWindow):
 
     def _on_escape(self) -> None:
         if self.measure_tool.active:
-            self.measure_tool.set_mode("")
+            self.measure_tool.cancel()
         else:
             self.clear_selection()
 
+    def _on_enter(self) -> None:
+        if self.measure_tool.active:
+            self.measure_tool.close()
+
     def keyPressEvent(self, ev: Any) -> None:  # noqa: N802
         if ev.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.measure_tool.active:
-            self.measure_tool.close()
+            self._on_enter()
             return
         if ev.key() == Qt.Key.Key_Escape:
             self._on_escape()
@@ -620,6 +642,23 @@ class QtMainWindow(QMainWindow):
         self.coord_label.setText(text)
 
     # ------------------------------------------------------------------ views
+    def _set_trackball(self, on: bool) -> None:
+        self.settings.setValue("view/trackball", bool(on))
+        self.viewport.set_navigation("trackball" if on else "turntable")
+
+    def _walk_changed(self, on: bool) -> None:
+        # a ground distance at the focal point means nothing in a street-level perspective
+        self.map_overlays.scale_bar = not on
+        self.viewport.request_render()
+
+    def _size_sensor_glyphs(self) -> None:
+        """Before each frame: in walk mode sensor glyphs keep a fixed size on screen."""
+        px = WALK_SENSOR_PX if self.viewport.walk_mode else 0.0
+        cam = self.viewport.renderer.GetActiveCamera()
+        h = self.viewport.renderer.GetSize()[1]
+        for e in self.sensors.entries:
+            e.visual.fit_to_camera(cam, h, px)
+
     def _toggle_walk(self, on: bool) -> None:
         self.viewport.set_walk_mode(bool(on))
         if on:
@@ -644,6 +683,7 @@ class QtMainWindow(QMainWindow):
         self.views = [v for v in self.views if v.name != name]
         view = View(name, self._camera_to_world())
         self.views.append(view)
+        self._fill_views()
         return view
 
     def go_to_view(self, name: str, animate: bool = True) -> bool:
@@ -670,7 +710,11 @@ class QtMainWindow(QMainWindow):
                 a.setShortcut(QKeySequence(f"Alt+{k + 1}"))
         if self.views:
             self.views_menu.addSeparator()
-            self.views_menu.addAction("Delete all saved views", lambda: setattr(self, "views", []))
+            self.views_menu.addAction("Delete all saved views", self._delete_views)
+
+    def _delete_views(self) -> None:
+        self.views = []
+        self._fill_views()
 
     # ------------------------------------------------------------------ scene files
     def open_scene(self, path: str | Path) -> None:
@@ -690,6 +734,7 @@ class QtMainWindow(QMainWindow):
             except Exception as exc:
                 self.notify(logging.WARNING, f"{path}: scene CRS {sf.crs!r} not understood: {exc}")
         self.views = list(sf.views)
+        self._fill_views()  # their Alt+1…9 shortcuts work before the menu is ever opened
         self._pending_camera = sf.camera
         jobs = [LoadJob(str(d.path), d.crs, {"name": d.name, "visible": d.visible, "opacity": d.opacity,
                                               "color_by": d.color_by or sf.color_by, "lod": d.lod,
@@ -813,6 +858,7 @@ class QtMainWindow(QMainWindow):
     def closeEvent(self, ev: QCloseEvent) -> None:  # noqa: N802
         self.loader.cancel()
         self.loader.reader.wait_idle(10.0)
+        self.shortcut_guard.remove()
         self.settings.setValue("windowState", self.saveState())
         self.settings.setValue("windowGeometry", self.saveGeometry())
         logging.getLogger("citytwin").removeHandler(self.log_dock.handler)

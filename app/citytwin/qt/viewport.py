@@ -22,16 +22,21 @@ from pyvistaqt.rwi import QVTKRenderWindowInteractor
 
 from ..model.semantics import SEMANTICS
 from ..render import viewtools
+from ..render.snapshot import render_magnified
 from .layers import Hit, Layer
 
 log = logging.getLogger(__name__)
 
 EYE_HEIGHT = 1.7  # metres above the ground in walk mode
 CLICK_TOLERANCE = 4  # pixels a press may move and still count as a click
+ORBIT_DEG_PER_WINDOW = 160.0  # a drag across the whole view turns this far (as VTK's trackball)
+WHEEL_ZOOM = 1.2  # zoom factor per wheel notch
+NAVIGATION = ("turntable", "trackball")
 WALKABLE = frozenset(
     SEMANTICS.index(n) for n in ("Terrain", "Road", "TrafficArea", "AuxiliaryTrafficArea", "Marking",
                                  "LandUse", "Railway", "Bridge", "WaterSurface", "Water")
 )
+STREET = frozenset(SEMANTICS.index(n) for n in ("Road", "TrafficArea", "AuxiliaryTrafficArea", "Marking"))
 
 
 def pick_layer(layer: Layer, index: int, p0: NDArray[np.float64], p1: NDArray[np.float64]) -> Hit | None:
@@ -44,13 +49,19 @@ def pick_layer(layer: Layer, index: int, p0: NDArray[np.float64], p1: NDArray[np
 
 class QtViewport(QWidget):
     """The scene view. Emits ``clicked(hit_or_None)`` for a click that did not drag,
-    ``hovered(hit_or_None)`` as the cursor moves, ``walkChanged(bool)``."""
+    ``hovered(hit_or_None)`` as the cursor moves, ``walkChanged(bool)``.
+
+    Navigation is a *turntable* by default (left-drag turns about the vertical axis through
+    the focal point and tilts, the horizon stays level; right/middle/shift-left drag pans;
+    the wheel zooms towards the point under the cursor) or VTK's *trackball*
+    (:meth:`set_navigation`)."""
 
     clicked = Signal(object)
     hovered = Signal(object)
     walkChanged = Signal(bool)
     cameraMoved = Signal()
     escapePressed = Signal()
+    enterPressed = Signal()
 
     def __init__(self, parent: QWidget | None = None, multi_samples: int = 0) -> None:
         super().__init__(parent)
@@ -74,6 +85,7 @@ class QtViewport(QWidget):
         self.interactor.Initialize()
         self.layers: Callable[[], list[Layer]] = lambda: []
         self.scene_bounds: Callable[[], NDArray[np.float64] | None] = lambda: None
+        self.scene_points: Callable[[], NDArray[np.float64] | None] = lambda: None  # drawn vertices, sampled
         self._render_timer = QTimer(self)  # zero-delay single shot: coalesces render requests
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(0)
@@ -102,6 +114,67 @@ class QtViewport(QWidget):
         self.interactor.AddObserver("EndInteractionEvent", lambda *_: self.cameraMoved.emit())
         self.interactor.AddObserver("MouseWheelForwardEvent", lambda *_: self.cameraMoved.emit(), -1.0)
         self.interactor.AddObserver("MouseWheelBackwardEvent", lambda *_: self.cameraMoved.emit(), -1.0)
+        self.navigation = "turntable"
+        self._drag: tuple[Qt.MouseButton, QPoint, bool] | None = None  # button, last position, panning
+        self._dragged = False
+        # any change of the camera (a drag, a gesture, a script) draws a frame, so that what is
+        # computed from the camera before each render (north arrow, scale bar) follows it
+        self._drawn_camera: tuple[Any, ...] | None = None
+        self._camera_check = QTimer(self)
+        self._camera_check.setSingleShot(True)
+        self._camera_check.setInterval(0)
+        self._camera_check.timeout.connect(self._check_camera)
+        self.renderer.AddObserver("StartEvent", lambda *_: self._note_drawn_camera())
+        self.renderer.GetActiveCamera().AddObserver("ModifiedEvent", lambda *_: self._camera_modified())
+
+    # ------------------------------------------------------------ navigation
+    def set_navigation(self, mode: str) -> None:
+        """``turntable`` (z stays up) or ``trackball`` (VTK's free tumbling)."""
+        if mode not in NAVIGATION:
+            raise ValueError(f"navigation {mode!r}: one of {', '.join(NAVIGATION)}")
+        self.navigation = mode
+        self._drag = None
+
+    def _camera_key(self) -> tuple[Any, ...]:
+        cam = self.renderer.GetActiveCamera()
+        return (cam.GetPosition(), cam.GetFocalPoint(), cam.GetViewUp(), cam.GetViewAngle())
+
+    def _note_drawn_camera(self) -> None:
+        self._drawn_camera = self._camera_key()
+
+    def _camera_modified(self) -> None:
+        if not self._closed and not self._camera_check.isActive():
+            self._camera_check.start()
+
+    def _check_camera(self) -> None:
+        if self._camera_key() != self._drawn_camera:  # moved, and no frame drew it yet
+            self.request_render()
+
+    def orbit_pixels(self, dx: float, dy: float) -> None:
+        """Turntable orbit for a drag of ``(dx, dy)`` widget pixels (right, down)."""
+        w, h = max(self.rwi.width(), 1), max(self.rwi.height(), 1)
+        viewtools.turntable_orbit(self.renderer.GetActiveCamera(), -dx * ORBIT_DEG_PER_WINDOW / w,
+                                  dy * ORBIT_DEG_PER_WINDOW / h)
+        self.request_render()
+
+    def zoom_at(self, pos: QPoint, factor: float) -> None:
+        """Zoom by ``factor`` (> 1 closer) towards what lies under widget position ``pos``
+        (the point on the focal plane when nothing does)."""
+        hit = self.pick(pos) if self.layers() else None
+        cam = self.renderer.GetActiveCamera()
+        if hit is not None:
+            target = hit.point
+        else:
+            x, y = self.display_point(pos)
+            p0, p1 = viewtools.display_ray(self.renderer, x, y)
+            eye = np.asarray(cam.GetPosition())
+            d = p1 - p0
+            d /= np.linalg.norm(d) or 1.0
+            dist = float(np.linalg.norm(np.asarray(cam.GetFocalPoint()) - eye))
+            view = np.asarray(cam.GetDirectionOfProjection())
+            target = eye + d * dist / max(float(d @ view), 1e-3)
+        viewtools.zoom_about(cam, target, factor)
+        self.request_render()
 
     # ------------------------------------------------------------- rendering
     def request_render(self) -> None:
@@ -142,10 +215,15 @@ class QtViewport(QWidget):
         return self.rwi.grabFramebuffer()
 
     def snapshot(self, scale: int = 1) -> NDArray[np.uint8]:
-        """The view as an ``(H, W, 3)`` array at ``scale`` times the window size."""
+        """The view as an ``(H, W, 3)`` array at ``scale`` times the window size (drawn whole
+        off screen at that size, not in tiles: see :func:`~citytwin.render.snapshot.render_magnified`)."""
         self.render_sync()
         self.render_window.MakeCurrent()
-        return viewtools.window_image(self.render_window, scale)
+        if scale <= 1:
+            return viewtools.window_image(self.render_window, 1)
+        img = render_magnified(self.render_window, scale)
+        self.request_render()  # the window's own buffers are made again on its next frame
+        return img
 
     # ---------------------------------------------------------------- camera
     def camera_state(self) -> dict[str, Any]:
@@ -166,7 +244,8 @@ class QtViewport(QWidget):
             return
         self.set_walk_mode(False)
         aspect = max(self.rwi.width(), 1) / max(self.rwi.height(), 1)
-        self.set_camera_state(viewtools.view_preset(bounds, name, aspect=aspect), animate=animate)
+        state = viewtools.view_preset(bounds, name, aspect=aspect, points=self.scene_points())
+        self.set_camera_state(state, animate=animate)
 
     def fly_to(self, bounds: NDArray[np.float64], animate: bool = True) -> None:
         """Frame the box ``bounds`` ``(2, 3)`` keeping the current viewing direction."""
@@ -299,39 +378,70 @@ class QtViewport(QWidget):
             self._eye_offset = 0.0
             st = self.camera_state()
             fp = np.asarray(st["focal_point"])
-            pos = np.asarray(st["position"])
-            d = fp - pos
+            d = fp - np.asarray(st["position"])
             d[2] = 0.0
             if np.linalg.norm(d) < 1e-6:
                 d = np.array([0.0, 1.0, 0.0])
             d /= np.linalg.norm(d)
-            eye = self._open_ground(fp, pos)
-            eye[2] = self.ground_height(eye[0], eye[1], eye[2] + 1.0) + EYE_HEIGHT
-            look = fp - eye  # keep looking at what was in the centre of the view
-            pitch = math.degrees(math.atan2(look[2], float(np.hypot(look[0], look[1])) or 1.0))
-            self._set_eye(eye, look if np.hypot(look[0], look[1]) > 1e-6 else d, max(-10.0, min(30.0, pitch)))
+            eye, heading = self.street_point(fp, d)
+            self._set_eye(eye, heading, 0.0)
             self.rwi.setFocus()
         self.walkChanged.emit(on)
         self.request_render()
 
-    def _open_ground(self, fp: NDArray[np.float64], cam: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Where to stand when walking starts: a walkable point (nothing but ground straight
-        below) between the focal point and the camera, seen from above, preferring one from
-        which the focal point can be seen at eye height; the focal point when there is none."""
-        fallback = None
-        for t in np.linspace(0.1, 1.0, 37):
-            p = fp + (cam - fp) * t
-            hit = self.pick_ray(np.array([p[0], p[1], p[2] + 5000.0]), np.array([p[0], p[1], p[2] - 5000.0]))
-            if hit is None or not self._walkable(hit):
-                continue
-            ground = np.array([p[0], p[1], hit.point[2]])
-            eye = ground + [0.0, 0.0, EYE_HEIGHT]
-            sight = self.pick_ray(eye, fp + (fp - eye) * 0.01)
-            if sight is None or np.linalg.norm(sight.point - fp) < 3.0:
-                return ground
-            if fallback is None:
-                fallback = ground
-        return fallback if fallback is not None else fp.copy()
+    def street_point(self, centre: NDArray[np.float64], heading: NDArray[np.float64],
+                     reach: float = 250.0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Where to stand when walking starts, and which way to look: an open walkable point
+        (a street preferred; nothing but sky above it, no wall within two metres) nearest to
+        ``centre`` (x, y), its eye :data:`EYE_HEIGHT` over the ground, looking along the
+        longest free horizontal line of sight (of 16 rays of up to ``reach`` metres; among
+        nearly as long ones, the nearest to ``heading``). Without any open ground: the ground
+        below ``centre``."""
+        bounds = self.scene_bounds()
+        top = float(bounds[1][2]) + 10.0 if bounds is not None else float(centre[2]) + 1000.0
+        bottom = float(bounds[0][2]) - 10.0 if bounds is not None else float(centre[2]) - 1000.0
+        span = float(np.max(bounds[1][:2] - bounds[0][:2])) if bounds is not None else 200.0
+        angles = np.radians(np.arange(0.0, 360.0, 22.5))
+        dirs = np.stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)], axis=1)
+        h0 = np.array([heading[0], heading[1], 0.0])
+        h0 /= np.linalg.norm(h0) or 1.0
+        best: tuple[float, NDArray[np.float64], NDArray[np.float64]] | None = None
+        tried = 0
+        for r in np.arange(0.0, max(span / 2.0, 10.0), 6.0):
+            n = max(1, int(2 * math.pi * r / 8.0))
+            for k in range(n):
+                a = 2 * math.pi * k / n
+                x, y = centre[0] + r * math.cos(a), centre[1] + r * math.sin(a)
+                hit = self.pick_ray(np.array([x, y, top]), np.array([x, y, bottom]))
+                if hit is None or not self._walkable(hit):
+                    continue  # under a roof, a tree or nothing
+                tried += 1
+                eye = np.array([x, y, float(hit.point[2]) + EYE_HEIGHT])
+                free = np.empty(len(dirs))
+                for i, dv in enumerate(dirs):
+                    seen = self.pick_ray(eye, eye + dv * reach)
+                    free[i] = float(np.linalg.norm(seen.point - eye)) if seen is not None else reach
+                if free.min() < 2.0:
+                    continue  # against a wall
+                # the longest view; among views nearly as long, the one nearest the old heading
+                long = free >= 0.9 * free.max()
+                i = int(np.flatnonzero(long)[np.argmax(dirs[long] @ h0)])
+                street = self._layer_semantic(hit) in STREET
+                score = free.max() + (100.0 if street else 0.0) - r
+                if best is None or score > best[0]:
+                    best = (score, eye, dirs[i])
+                if best is not None and tried >= 12 and best[0] >= 100.0:
+                    return best[1], best[2]
+            if best is not None and tried >= 40:
+                break
+        if best is not None:
+            return best[1], best[2]
+        ground = self.ground_height(float(centre[0]), float(centre[1]), top)
+        return np.array([centre[0], centre[1], ground + EYE_HEIGHT]), h0
+
+    def _layer_semantic(self, hit: Hit) -> int:
+        layer = self.layers()[hit.layer]
+        return int(layer.visual.cell_semantic[hit.cell]) if hit.cell >= 0 and layer.kind != "terrain" else -1
 
     def _set_eye(self, eye: NDArray[np.float64], heading: NDArray[np.float64], pitch_deg: float) -> None:
         p = math.radians(max(-85.0, min(85.0, pitch_deg)))
@@ -388,11 +498,18 @@ class QtViewport(QWidget):
         if obj is not self.rwi:
             return False
         t = ev.type()
-        if t == QEvent.Type.MouseButtonPress:
+        turntable = self.navigation == "turntable" and not self._walk
+        if t in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick):
             me: QMouseEvent = ev  # type: ignore[assignment]
             self._press = me.position().toPoint() if me.button() == Qt.MouseButton.LeftButton else None
             if self._walk:
                 self._look_from = me.position().toPoint()
+                return True
+            if turntable:
+                shift = bool(me.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+                pan = me.button() != Qt.MouseButton.LeftButton or shift
+                self._drag = (me.button(), me.position().toPoint(), pan)
+                self._dragged = False
                 return True
         elif t == QEvent.Type.MouseButtonRelease:
             me = ev  # type: ignore[assignment]
@@ -409,6 +526,12 @@ class QtViewport(QWidget):
             self._press = None
             if self._walk:
                 return True
+            if turntable:
+                if self._drag is not None and self._drag[0] == me.button():
+                    self._drag = None
+                    if self._dragged:
+                        self.cameraMoved.emit()
+                return True
         elif t == QEvent.Type.MouseMove:
             me = ev  # type: ignore[assignment]
             pos = me.position().toPoint()
@@ -418,8 +541,28 @@ class QtViewport(QWidget):
                     self._look_from = pos
                     self.walk_look(d.x() * 0.25, -d.y() * 0.25)
                 return True
+            if turntable and self._drag is not None:
+                button, last, pan = self._drag
+                d = pos - last
+                if self._press is not None and (pos - self._press).manhattanLength() <= CLICK_TOLERANCE:
+                    return True  # still a click
+                self._drag = (button, pos, pan)
+                self._dragged = True
+                if pan:
+                    self._pan_pixels(d.x(), d.y())
+                    self.request_render()
+                else:
+                    self.orbit_pixels(d.x(), d.y())
+                return True
             if me.buttons() == Qt.MouseButton.NoButton:
                 self._queue_hover(pos)
+        elif t == QEvent.Type.Wheel and turntable:
+            we: Any = ev
+            steps = we.angleDelta().y() / 120.0
+            if steps:
+                self.zoom_at(we.position().toPoint(), WHEEL_ZOOM**steps)
+                self.cameraMoved.emit()
+            return True
         elif t == QEvent.Type.KeyPress:
             return self._key(ev)  # type: ignore[arg-type]
         elif t == QEvent.Type.Gesture:
@@ -444,6 +587,9 @@ class QtViewport(QWidget):
             if self._walk:
                 self.set_walk_mode(False)
             self.escapePressed.emit()
+            return True
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.enterPressed.emit()
             return True
         if not self._walk:
             # keep VTK's own key bindings (w/s wireframe, q/e exit, ...) away from the user
@@ -475,7 +621,9 @@ class QtViewport(QWidget):
             if f > 0:
                 cam.Dolly(f)
             ang = pinch.rotationAngle() - pinch.lastRotationAngle()
-            if ang:
+            if ang and self.navigation == "turntable" and not self._walk:
+                viewtools.turntable_orbit(cam, -ang, 0.0)  # about the vertical, horizon level
+            elif ang:
                 cam.Azimuth(-ang)
             ev.accept(pinch)
         pan = ev.gesture(Qt.GestureType.PanGesture)
