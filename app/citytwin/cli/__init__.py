@@ -1,4 +1,4 @@
-"""The ``citytwin`` command: ``info``, ``convert``, ``feed``, ``sun``, ``view``, ``render``.
+"""The ``citytwin`` command: ``info``, ``convert``, ``feed``, ``sun``, ``analyze``, ``view``, ``render``.
 
 Errors are one line on stderr and a non-zero exit; never a traceback unless
 ``--debug`` is given.
@@ -26,12 +26,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    from . import convert, feed, info, sun
+    from . import analyze, convert, feed, info, sun
 
     info.add_parser(sub)
     convert.add_parser(sub)
     feed.add_parser(sub)
     sun.add_parser(sub)
+    analyze.add_parser(sub)
     try:
         from . import view
     except ImportError:  # the viewer commands come with the viewer

@@ -112,3 +112,29 @@ class Place:
 
     def time(self, text: str) -> datetime:
         return parse_time(text, self.timezone)
+
+
+def enu_to_grid(lon: float, lat: float, crs: CRS) -> np.ndarray:
+    """A 3x3 matrix taking east-north-up vectors at ``(lon, lat)`` to the axes of the
+    projected ``crs`` (its grid north differs from true north by the meridian
+    convergence, up to a few degrees in UTM). Found numerically: the grid vectors of a
+    small step east and north."""
+    from pyproj import Transformer
+
+    from ..core.crs import horizontal
+
+    t = Transformer.from_crs(CRS.from_epsg(4326), horizontal(crs), always_xy=True)
+    d = 1e-4
+    x0, y0 = t.transform(lon, lat)
+    xe, ye = t.transform(lon + d, lat)
+    xn, yn = t.transform(lon, lat + d)
+    east = np.array([xe - x0, ye - y0])
+    north = np.array([xn - x0, yn - y0])
+    if not (np.all(np.isfinite(east)) and np.all(np.isfinite(north))):
+        raise ValueError(f"cannot take ({lon}, {lat}) into {crs.name}")
+    east /= np.linalg.norm(east)
+    north /= np.linalg.norm(north)
+    m = np.eye(3)
+    m[:2, 0] = east
+    m[:2, 1] = north
+    return m

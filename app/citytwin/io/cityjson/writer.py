@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from pyproj import CRS
 
 from ...core.crs import horizontal, vertical
+from ...core.files import write_bytes_atomic
 from ...model import SEMANTICS, CityModel
 from ...model.city import lod_code
 from .loader import CITYGML_TYPE
@@ -184,7 +185,14 @@ def _material(m: dict[str, Any], i: int) -> dict[str, Any]:
     return out
 
 
-def write_cityjson(model: CityModel, path: str | Path, lod: Any = "all") -> Path:
+def write_cityjson(
+    model: CityModel,
+    path: str | Path,
+    lod: Any = "all",
+    *,
+    surface_attributes: dict[int, dict[str, Any]] | None = None,
+    object_attributes: dict[int, dict[str, Any]] | None = None,
+) -> Path:
     """Write ``model`` to ``path`` as CityJSON 2.0.
 
     Parameters
@@ -196,6 +204,14 @@ def write_cityjson(model: CityModel, path: str | Path, lod: Any = "all") -> Path
     lod : ``"all"``, ``"best"``, ``"lowest"`` or a number
         Which polygons to write: every LoD (one geometry per LoD per object), the
         best or lowest LoD of each object, or one LoD (e.g. ``2.2``).
+    surface_attributes : {polygon index: attributes}, optional
+        Attributes of single polygons (analysis results), written on their semantic
+        surface (each such polygon gets a surface of its own). A polygon without a
+        semantic type has no surface to carry them: they are not written.
+    object_attributes : {object index: attributes}, optional
+        Added to (and overriding) the objects' own attributes.
+
+    The file is written atomically (a temporary file, then a rename).
 
     Returns
     -------
@@ -278,17 +294,23 @@ def write_cityjson(model: CityModel, path: str | Path, lod: Any = "all") -> Path
             names = names_cache[ct] = _surface_names(ct)
         if names:
             sem_types: dict[str, int] = {}
+            own: list[dict[str, Any]] = []  # surfaces of single polygons with attributes
             values: list[int | None] = []
             for k in members:
                 nm = names.get(p_sem[k])
+                extra = surface_attributes.get(int(pidx[k])) if surface_attributes else None
                 if nm is None:
                     values.append(None)
+                elif extra:
+                    own.append({"type": nm, **extra})
+                    values.append(-len(own))  # resolved below, after the shared surfaces
                 else:
                     values.append(sem_types.setdefault(nm, len(sem_types)))
-            if sem_types:
+            if sem_types or own:
+                n_shared = len(sem_types)
                 geom["semantics"] = {
-                    "surfaces": [{"type": nm} for nm in sem_types],
-                    "values": values,
+                    "surfaces": [{"type": nm} for nm in sem_types] + own,
+                    "values": [v if v is None or v >= 0 else n_shared - v - 1 for v in values],
                 }
         if has_mat:
             mv = [p_mat[k] if p_mat[k] >= 0 else None for k in members]
@@ -306,6 +328,8 @@ def write_cityjson(model: CityModel, path: str | Path, lod: Any = "all") -> Path
     extension_types = False
     for i in range(n_obj):
         attrs = dict(table.attributes[i]) if table.attributes[i] else {}
+        if object_attributes and i in object_attributes:
+            attrs.update(object_attributes[i])
         if originals[i] is not None:
             attrs[CITYGML_TYPE] = originals[i]
         obj: dict[str, Any] = {"type": types[i]}
@@ -343,8 +367,7 @@ def write_cityjson(model: CityModel, path: str | Path, lod: Any = "all") -> Path
     if has_mat:
         doc["appearance"] = {"materials": [_material(m, i) for i, m in enumerate(model.materials)]}
     data = orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY, default=_fallback)
-    out_path.write_bytes(data)
-    return out_path
+    return write_bytes_atomic(out_path, data)
 
 
 def _fallback(value: Any) -> Any:
