@@ -394,18 +394,32 @@ class QtViewport(QWidget):
         """Where to stand when walking starts, and which way to look: an open walkable point
         (a street preferred; nothing but sky above it, no wall within two metres) nearest to
         ``centre`` (x, y), its eye :data:`EYE_HEIGHT` over the ground, looking along the
-        longest free horizontal line of sight (of 16 rays of up to ``reach`` metres; among
-        nearly as long ones, the nearest to ``heading``). Without any open ground: the ground
-        below ``centre``."""
+        longest free horizontal view (every 10 degrees, the best refined to 2 degrees; a view
+        is as long as the shortest of three rays 3 degrees apart, of up to ``reach`` metres, so
+        that a gap between two houses is no view; among nearly as long ones, the nearest to
+        ``heading``). Without any open ground: the ground below ``centre``."""
         bounds = self.scene_bounds()
         top = float(bounds[1][2]) + 10.0 if bounds is not None else float(centre[2]) + 1000.0
         bottom = float(bounds[0][2]) - 10.0 if bounds is not None else float(centre[2]) - 1000.0
         span = float(np.max(bounds[1][:2] - bounds[0][:2])) if bounds is not None else 200.0
-        angles = np.radians(np.arange(0.0, 360.0, 22.5))
-        dirs = np.stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)], axis=1)
+        def rays(angles: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)], axis=1)
+
+        def sight(eye: NDArray[np.float64], angles: NDArray[np.float64]) -> NDArray[np.float64]:
+            free = np.full(len(angles), reach)
+            for spread in (0.0, -3.0, 3.0):
+                for i, dv in enumerate(rays(angles + math.radians(spread))):
+                    if free[i] < 2.0:
+                        continue
+                    seen = self.pick_ray(eye, eye + dv * reach)
+                    if seen is not None:
+                        free[i] = min(free[i], float(np.linalg.norm(seen.point - eye)))
+            return free
+
+        angles = np.radians(np.arange(0.0, 360.0, 10.0))
         h0 = np.array([heading[0], heading[1], 0.0])
         h0 /= np.linalg.norm(h0) or 1.0
-        best: tuple[float, NDArray[np.float64], NDArray[np.float64]] | None = None
+        best: tuple[float, NDArray[np.float64], NDArray[np.float64], bool] | None = None
         tried = 0
         for r in np.arange(0.0, max(span / 2.0, 10.0), 6.0):
             n = max(1, int(2 * math.pi * r / 8.0))
@@ -417,20 +431,25 @@ class QtViewport(QWidget):
                     continue  # under a roof, a tree or nothing
                 tried += 1
                 eye = np.array([x, y, float(hit.point[2]) + EYE_HEIGHT])
-                free = np.empty(len(dirs))
-                for i, dv in enumerate(dirs):
-                    seen = self.pick_ray(eye, eye + dv * reach)
-                    free[i] = float(np.linalg.norm(seen.point - eye)) if seen is not None else reach
+                free = sight(eye, angles)
                 if free.min() < 2.0:
                     continue  # against a wall
-                # the longest view; among views nearly as long, the one nearest the old heading
-                long = free >= 0.9 * free.max()
-                i = int(np.flatnonzero(long)[np.argmax(dirs[long] @ h0)])
+                # the longest view, refined (a street seen slightly askew ends at its first house)
+                i = int(np.argmax(free))
+                fine_angles = angles[i] + np.radians(np.arange(-10.0, 10.5, 2.0))
+                fine = sight(eye, fine_angles)
+                all_dirs = rays(np.concatenate([angles, fine_angles]))
+                all_free = np.concatenate([free, fine])
+                # among views nearly as long, the one nearest the old heading
+                long = all_free >= 0.9 * all_free.max()
+                j = int(np.flatnonzero(long)[np.argmax(all_dirs[long] @ h0)])
                 street = self._layer_semantic(hit) in STREET
-                score = free.max() + (100.0 if street else 0.0) - r
+                # a street, a long view, room around (not along a house front), near the centre
+                score = (min(float(all_free.max()), 150.0) + (100.0 if street else 0.0)
+                         + 4.0 * min(float(free.min()), 8.0) - 0.5 * r)
                 if best is None or score > best[0]:
-                    best = (score, eye, dirs[i])
-                if best is not None and tried >= 12 and best[0] >= 100.0:
+                    best = (score, eye, all_dirs[j], street)
+                if best is not None and best[3] and tried >= 12:
                     return best[1], best[2]
             if best is not None and tried >= 40:
                 break

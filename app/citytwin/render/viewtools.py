@@ -140,8 +140,8 @@ def view_preset(bounds: NDArray[np.float64], name: str, view_angle: float = 30.0
     the eight corners allow, and is shifted sideways so that the projected box is centred
     (perspective makes the near corners larger), filling ``fill`` of the tighter window
     axis. With ``points`` (the drawn vertices, sampled) those are fitted instead of the
-    corners: a city's box is emptier than the city. The focal point is on the view axis
-    at the depth of the box centre."""
+    corners: a city's box is emptier than the city. The focal point is on the view axis,
+    at the height of the box centre (at its depth for views near the horizontal)."""
     from .scene_view import camera_direction
 
     lo, hi = np.asarray(bounds, dtype=np.float64)
@@ -174,6 +174,8 @@ def view_preset(bounds: NDArray[np.float64], name: str, view_angle: float = 30.0
     c = min(c, -1.0)  # at least a metre before the centre
     position = centre + right * x + up * y - (-d) * -c
     focal = position + (-d) * (-c)
+    if d[2] > 0.2:  # looking down: turn about where the view axis meets the centre's height, not below it
+        focal = position + (-d) * ((position[2] - centre[2]) / d[2])
     return {
         "position": position.tolist(),
         "focal_point": focal.tolist(),
@@ -183,7 +185,7 @@ def view_preset(bounds: NDArray[np.float64], name: str, view_angle: float = 30.0
 
 
 def turntable_orbit(camera: Any, d_azimuth: float, d_elevation: float,
-                    min_elevation: float = -10.0, max_elevation: float = 89.5) -> None:
+                    min_elevation: float = 0.0, max_elevation: float = 89.5) -> None:
     """Turn ``camera`` about the vertical axis through its focal point by ``d_azimuth``
     degrees (counter-clockwise seen from above) and raise it by ``d_elevation`` degrees,
     the elevation clamped to ``[min_elevation, max_elevation]`` so that the view never
