@@ -149,6 +149,8 @@ def test_view_shortcuts_stay_out_of_text_fields(qtbot, make_window) -> None:  # 
     fired: list[str] = []
     for a in (win.act_reset, win.act_top, win.act_iso, win.act_fly):
         a.triggered.connect(lambda *_, a=a: fired.append(a.text()))
+    win.objects_dock.show()  # the Objects panel's filter box
+    win.objects_dock.raise_()
     box = win.objects_dock.filter_edit
     box.setFocus()
     qtbot.waitUntil(box.hasFocus, timeout=2000)
