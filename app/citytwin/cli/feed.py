@@ -44,6 +44,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seconds", type=float, help="stop after S seconds")
     p.add_argument("--speed", type=float, default=0.0,
                    help="replay speed in scene seconds per second (1, 60, 3600…; 0 = as fast as possible)")
+    p.add_argument("--loop", action="store_true",
+                   help="a replay starts again from its beginning after its end (needs --speed; stop with "
+                        "--seconds, --count or Ctrl+C)")
     p.add_argument("--interval", type=float, default=5.0, help="SensorThings poll interval in seconds (5)")
     p.add_argument("--history", type=int, default=256, help="readings kept per datastream (256)")
     p.add_argument("--ingest", choices=("process", "thread"), default="process",
@@ -107,10 +110,15 @@ def run(args: argparse.Namespace) -> int:
     from ..live.topics import check_topic_filters
 
     check_topic_filters(args.topic, "--topic")  # before connecting: paho only fails in its thread
+    if args.loop and args.speed <= 0:
+        print("citytwin: error: --loop needs --speed (a replay pushed at once has nothing to loop over)",
+              file=sys.stderr)
+        return 2
     spec = SensorLayerSpec(source=args.source, topics=list(args.topic), qos=args.qos,
                            username=args.username, password_env=args.password_env,
                            mappings=_mappings(args.mapping), thresholds=_thresholds(args.threshold),
-                           history=args.history, replay={"speed": args.speed} if args.speed > 0 else {})
+                           history=args.history, replay={"speed": args.speed} if args.speed > 0 else {},
+                           loop=args.loop)
     session = SensorSession(spec, poll_interval=args.interval, ingest=args.ingest)
     figures = _loop(args, session)
     figures.update({"source": spec.source, "kind": session.kind})

@@ -32,7 +32,7 @@ def demo_sensor_layer(city_path: str | Path) -> dict[str, Any]:
     from .sensors import DEMO_THRESHOLDS
 
     spec = SensorLayerSpec(source=str(Path(city_path).resolve().parent / DEMO_SENSORS_FILENAME),
-                           name="Air quality (replay)", replay={"speed": 600.0},
+                           name="Air quality (replay)", replay={"speed": 600.0}, loop=True,
                            thresholds=[Threshold.from_dict(t) for t in DEMO_THRESHOLDS], stale_after=1800.0)
     return spec.to_dict()
 

@@ -38,7 +38,14 @@ from numpy.typing import NDArray
 
 from ..core.errors import LoadReport, ReaderError
 from ..model.clock import SceneClock
-from ..model.sensors import Datastream, Location, ObservedProperty, Threshold, UnitOfMeasurement
+from ..model.sensors import (
+    Datastream,
+    Location,
+    ObservedProperty,
+    Threshold,
+    UnitOfMeasurement,
+    declared_range,
+)
 from .ingest import Ingest
 from .payloads import Rejected, parse_number, parse_time
 
@@ -219,12 +226,14 @@ def _datastream_from_json(d: dict[str, Any]) -> Datastream:
         else:
             loc = Location.from_geojson(geo)
     op = d.get("observedProperty") or d.get("ObservedProperty") or ""
+    op_meta = op.get("properties") if isinstance(op, dict) else None
     op = ObservedProperty(str(op.get("name", "")) if isinstance(op, dict) else str(op))
     u = d.get("unit") or d.get("unitOfMeasurement") or ""
     unit = (UnitOfMeasurement(str(u.get("name", "")), str(u.get("symbol", "")), str(u.get("definition", "")))
             if isinstance(u, dict) else UnitOfMeasurement(str(u), str(u)))
     return Datastream(id=ds_id, name=str(d.get("name", ds_id)), observed_property=op, unit=unit,
-                      thing_id=d.get("thing"), location=loc)
+                      thing_id=d.get("thing"), location=loc,
+                      value_range=declared_range(d.get("properties"), op_meta, d, u))
 
 
 def load_json(path: str | Path) -> ReplayData:
@@ -311,24 +320,61 @@ class ReplayFeed:
     Call :meth:`poll` once per frame (before ``ingest.drain()``). Scrubbing back
     pushes nothing: the readings are already in the layer's history, which answers
     any time. Scrubbing forward pushes everything in between at once.
+
+    With ``loop`` the clock wraps from the end of the recording back to its start
+    (:attr:`SceneClock.loop`, over :attr:`loop_bounds`); at each wrap the feed's
+    datastreams are emptied and the recording is pushed again from the start, so
+    values, alerts and charts come back as they were the first time round.
+
+    The whole recording's values are handed to the layer up front
+    (:meth:`SensorLayer.expect_values`): its colour range is fixed from the first frame.
     """
 
-    def __init__(self, data: ReplayData, ingest: Ingest, clock: SceneClock | None = None) -> None:
+    def __init__(self, data: ReplayData, ingest: Ingest, clock: SceneClock | None = None,
+                 loop: bool = False) -> None:
         self.data = data
         self.ingest = ingest
-        t0, t1 = data.span
+        self.loop = bool(loop)
+        t0, t1 = self.bounds
         self.clock = clock or SceneClock(start=t0 if math.isfinite(t0) else None,
                                          bounds=(t0, t1) if math.isfinite(t0) else None)
+        if self.loop and clock is None:
+            self.clock.loop = True
         self._pos = 0  # observations [0, _pos) have been pushed
+        self._wraps = self.clock.wraps
         self._feed_idx = np.asarray(ingest.register(data.datastreams), dtype=np.int64)
+        layer = ingest.layer
+        if layer is not None and len(data.times):
+            ingest.drain()  # hands the datastreams to the layer now (no readings yet)
+            rows = np.asarray([layer.index[d.id] for d in data.datastreams], dtype=np.int64)
+            layer.expect_values(rows[data.stream], data.values)
+
+    @property
+    def loop_bounds(self) -> tuple[float, float]:
+        """Clock bounds of one lap: the recording plus one typical step after its last reading
+        (so that the last values are shown as long as the others before the wrap)."""
+        t0, t1 = self.data.span
+        if not math.isfinite(t0):
+            return (t0, t1)
+        u = np.unique(self.data.times)
+        step = float(np.median(np.diff(u))) if len(u) > 1 else 1.0
+        return (t0, t1 + step)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The clock bounds this replay needs: :attr:`loop_bounds` when looping, else its span."""
+        return self.loop_bounds if self.loop else self.data.span
 
     @property
     def done(self) -> bool:
-        return self._pos >= len(self.data.times)
+        return not self.loop and self._pos >= len(self.data.times)
 
     def poll(self, t: float | None = None) -> int:
         """Push every observation with time <= ``t`` (default: the clock) not pushed yet."""
         now = self.clock.time() if t is None else float(t)
+        if self.loop and self.clock.wraps != self._wraps:
+            self._wraps = self.clock.wraps
+            self._restart()
         end = int(np.searchsorted(self.data.times, now, side="right"))
         if end <= self._pos:
             return 0
@@ -337,3 +383,11 @@ class ReplayFeed:
         n = end - self._pos
         self._pos = end
         return n
+
+    def _restart(self) -> None:
+        """A new lap: drop what is queued and stored of this recording, push again from its start."""
+        self.ingest.drain()  # readings of the last lap still queued go in before the history is emptied
+        layer = self.ingest.layer
+        if layer is not None:
+            layer.clear_history(np.asarray([layer.index[d.id] for d in self.data.datastreams], dtype=np.int64))
+        self._pos = 0

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode, urljoin
 import orjson
 
 from ..core.errors import CityTwinError
-from ..model.sensors import Datastream, Location, ObservedProperty, Thing, UnitOfMeasurement
+from ..model.sensors import Datastream, Location, ObservedProperty, Thing, UnitOfMeasurement, declared_range
 from .ingest import Ingest
 from .payloads import Rejected, observation_reading, parse_time
 
@@ -74,7 +74,8 @@ def datastream_from_json(e: dict[str, Any], thing: Thing | None = None) -> Datas
         observed_property=ObservedProperty(str(op.get("name", "")), str(op.get("definition", "")),
                                            str(op.get("description", ""))),
         unit=UnitOfMeasurement(str(u.get("name", "")), str(u.get("symbol", "")), str(u.get("definition", ""))),
-        thing_id=thing.id if thing else None, location=thing.location if thing else None)
+        thing_id=thing.id if thing else None, location=thing.location if thing else None,
+        value_range=declared_range(e.get("properties"), op.get("properties"), u))
 
 
 class SensorThingsClient:

@@ -102,7 +102,7 @@ class SensorSession:
             data = load_replay(spec.source, **{k: v for k, v in spec.replay.items()
                                                if k in ("stations", "time_col", "id_col", "value_col",
                                                         "property_col")})
-            self.replay = ReplayFeed(data, self.ingest, clock)
+            self.replay = ReplayFeed(data, self.ingest, clock, loop=spec.loop)
             if data.thresholds and not spec.thresholds:
                 self.layer.set_thresholds(data.thresholds)
             speed = spec.replay.get("speed")

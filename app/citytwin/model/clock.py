@@ -25,7 +25,8 @@ class SceneClock:
     speed
         Scene seconds per wall-clock second when playing (1, 60, 3600…).
     bounds
-        Optional ``(t_min, t_max)``: playing stops (pauses) at ``t_max``; scrubbing clamps.
+        Optional ``(t_min, t_max)``: playing stops (pauses) at ``t_max``, or with
+        :attr:`loop` set goes on from ``t_min`` (counted in :attr:`wraps`); scrubbing clamps.
     wall
         Wall clock (injectable for tests).
     """
@@ -40,6 +41,8 @@ class SceneClock:
         self._playing = False
         self._anchor_scene = float(start) if start is not None else wall()
         self._anchor_wall = wall()
+        self.loop = False  # playing past the bounds wraps round instead of stopping
+        self.wraps = 0  # laps completed while looping (a replay restarts when it changes)
 
     # ------------------------------------------------------------ state
     @property
@@ -78,8 +81,14 @@ class SceneClock:
         t = self._anchor_scene + (self._wall() - self._anchor_wall) * self._speed
         if self.bounds is not None and ((self._speed > 0 and t >= self.bounds[1])
                                         or (self._speed < 0 and t <= self.bounds[0])):
-            t = self._clamp(t)
-            self._playing = False
+            t0, t1 = self.bounds
+            if self.loop and t1 > t0:
+                laps = (t - t0) // (t1 - t0)  # >= 1 forwards, < 0 backwards
+                t = t - laps * (t1 - t0)
+                self.wraps += int(abs(laps))
+            else:
+                t = self._clamp(t)
+                self._playing = False
             self._anchor(t)
         return t
 

@@ -117,6 +117,15 @@ class RingHistory:
         self.count[uniq] = np.minimum(self.count[uniq] + sizes, self.capacity)
         return ok
 
+    def clear(self, rows: I64) -> None:
+        """Empty ``rows`` (their next reading may be of any time)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        rows = rows[(rows >= 0) & (rows < self.rows)]
+        self.times[rows] = np.nan
+        self.values[rows] = np.nan
+        self.head[rows] = 0
+        self.count[rows] = 0
+
     # ------------------------------------------------------------------ read
     def _phys(self, rows: I64, logical: I64) -> I64:
         """Physical slot of logical index ``logical`` (0 = oldest) of each row."""

@@ -104,6 +104,8 @@ class SensorLayerSpec:
         Plain-JSON mappings as dicts (see :class:`citytwin.live.payloads.PlainMapping`).
     replay
         Replay options: column names, ``stations`` file, ``speed``.
+    loop
+        A replay starts again from its beginning when the clock passes its end.
     styling
         ``color_by`` (``"value"``), ``colormap``, ``range`` ``[vmin, vmax]``,
         ``size`` (glyph metres), ``labels`` (bool), ``stale_color``.
@@ -139,6 +141,7 @@ class SensorLayerSpec:
     visible: bool = True
     idw: IdwSettings = field(default_factory=IdwSettings)
     ingest: str = "process"
+    loop: bool = False
 
     @property
     def kind(self) -> str:
@@ -176,6 +179,8 @@ class SensorLayerSpec:
             d["idw"] = self.idw.to_dict()
         if self.ingest != "process":  # the default is left out too
             d["ingest"] = self.ingest
+        if self.loop:
+            d["loop"] = True
         return d
 
     @classmethod
@@ -199,9 +204,15 @@ class SensorLayerSpec:
                 history=int(d.get("history", 256)), stale_after=float(d.get("stale_after", 900.0)),
                 max_datastreams=int(d.get("max_datastreams", 20_000)),
                 visible=bool(d.get("visible", True)), idw=IdwSettings.from_dict(d.get("idw")),
-                ingest=ingest_mode(d.get("ingest", "process")))
+                ingest=ingest_mode(d.get("ingest", "process")), loop=_flag(d.get("loop", False), "loop"))
         except (TypeError, AttributeError) as exc:
             raise ValueError(f"bad sensor layer declaration: {exc}") from None
+
+
+def _flag(x: Any, key: str) -> bool:
+    if not isinstance(x, bool):
+        raise ValueError(f"sensor layer {key!r} must be true or false, not {x!r}")
+    return x
 
 
 INGEST_MODES = ("process", "thread")

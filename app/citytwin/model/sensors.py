@@ -107,6 +107,45 @@ class Datastream:
     unit: UnitOfMeasurement = field(default_factory=UnitOfMeasurement)
     thing_id: str | None = None
     location: Location | None = None
+    value_range: tuple[float, float] | None = None  # declared by the source's metadata (colour range)
+
+
+_RANGE_KEYS = ("range", "valueRange", "value_range", "displayRange", "display_range")
+
+
+def declared_range(*metadata: Any) -> tuple[float, float] | None:
+    """A value range stated in SensorThings metadata, or None.
+
+    Looks, in order, through the given dicts (a Datastream's or ObservedProperty's
+    ``properties``, its ``unitOfMeasurement``, the entity itself) for ``range`` /
+    ``valueRange`` / ``displayRange`` as ``[min, max]`` or ``{"min", "max"}``, or for
+    ``min``/``max`` (``minimum``/``maximum``) side by side. The standard has no such
+    field: these are the forms servers put into ``properties``.
+    """
+    def pair(a: Any, b: Any) -> tuple[float, float] | None:
+        try:
+            lo, hi = float(a), float(b)
+        except (TypeError, ValueError):
+            return None
+        return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) and hi > lo else None
+
+    for d in metadata:
+        if not isinstance(d, dict):
+            continue
+        for k in _RANGE_KEYS:
+            r = d.get(k)
+            if isinstance(r, list | tuple) and len(r) == 2:
+                got = pair(*r)
+            elif isinstance(r, dict):
+                got = pair(r.get("min", r.get("minimum")), r.get("max", r.get("maximum")))
+            else:
+                continue
+            if got:
+                return got
+        got = pair(d.get("min", d.get("minimum")), d.get("max", d.get("maximum")))
+        if got:
+            return got
+    return None
 
 
 # --------------------------------------------------------------------------- thresholds / alerts
@@ -168,6 +207,10 @@ class SensorLayer:
         self._crs: CRS | None = None
         self._origin = np.zeros(3)
         self._building_xyz: Callable[[Sequence[str]], NDArray[np.float64]] | None = None
+        # per datastream, the smallest and largest value seen or expected (NaN: none); they only
+        # grow, so a colour range made from them never shrinks or moves back and forth
+        self._seen_lo = np.zeros(0)
+        self._seen_hi = np.zeros(0)
 
     # ---------------------------------------------------------------- datastreams
     def _property_index(self) -> dict[str, NDArray[np.int64]]:
@@ -215,6 +258,10 @@ class SensorLayer:
             self.positions = np.concatenate([self.positions, np.full((pad, 3), np.nan, np.float32)])
             self.placed = np.concatenate([self.placed, np.zeros(pad, bool)])
             self._alerting = np.concatenate([self._alerting, np.zeros(pad, bool)])
+        if len(self._seen_lo) < n:
+            pad = n - len(self._seen_lo)
+            self._seen_lo = np.concatenate([self._seen_lo, np.full(pad, np.nan)])
+            self._seen_hi = np.concatenate([self._seen_hi, np.full(pad, np.nan)])
         if new:
             self._place(np.asarray(new, dtype=np.int64))
             self._rebuild_limits()
@@ -311,12 +358,60 @@ class SensorLayer:
             idx, times, values = idx[known], times[known], values[known]
         ok = self.history.append(idx, times, values)
         idx, times, values = idx[ok], times[ok], values[ok]
+        self.expect_values(idx, values)
         alerts = self._check_alerts(idx, times, values)
         changed = np.unique(idx)
         if len(changed):
             self.version += 1
         return Update(changed=changed, stored=int(ok.sum()), out_of_order=int((~ok).sum()),
                       unknown=unknown, alerts=alerts)
+
+    def expect_values(self, idx: NDArray[np.int64], values: NDArray[np.float64]) -> None:
+        """Widen the value span of datastreams ``idx`` by ``values`` (non-finite ones ignored).
+
+        :meth:`apply` calls it with every stored reading; a replay calls it once with the
+        whole file, so that its colour range is known before the clock reaches the values.
+        """
+        idx = np.asarray(idx, dtype=np.int64)
+        values = np.asarray(values, dtype=np.float64)
+        fin = np.isfinite(values) & (idx >= 0) & (idx < len(self._seen_lo))
+        if fin.any():
+            np.fmin.at(self._seen_lo, idx[fin], values[fin])
+            np.fmax.at(self._seen_hi, idx[fin], values[fin])
+
+    def value_range(self, rows: NDArray[np.int64]) -> tuple[float, float]:
+        """Fixed colour range of datastreams ``rows`` (one observed property).
+
+        The range their metadata declares (:attr:`Datastream.value_range`) if any does; else
+        the span of their thresholds and of every value seen so far (or expected, see
+        :meth:`expect_values`). It never shrinks: a replay's is fixed from the start, a live
+        feed's only widens when a reading falls outside it. ``(0, 1)`` when nothing is known.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        rows = rows[(rows >= 0) & (rows < len(self.datastreams))]
+        declared = [self.datastreams[int(i)].value_range for i in rows]
+        spans = [r for r in declared if r is not None and math.isfinite(r[0]) and math.isfinite(r[1])]
+        if spans:
+            lo, hi = min(r[0] for r in spans), max(r[1] for r in spans)
+        else:
+            # thresholds: +-inf where a datastream has none
+            cand = np.concatenate([self._seen_lo[rows], self._seen_hi[rows], self._hi[rows], self._lo[rows]])
+            cand = cand[np.isfinite(cand)]
+            if len(cand) == 0:
+                return (0.0, 1.0)
+            lo, hi = float(cand.min()), float(cand.max())
+        if not hi > lo:
+            hi = lo + 1.0
+        return float(lo), float(hi)
+
+    def clear_history(self, rows: NDArray[np.int64] | None = None) -> None:
+        """Forget the stored readings (and alert states) of ``rows`` (default: all), as a looping
+        replay does when its clock wraps; the value spans behind :meth:`value_range` stay."""
+        rr = np.arange(len(self.datastreams), dtype=np.int64) if rows is None else np.asarray(rows, np.int64)
+        self.history.clear(rr)
+        self._alerting[rr] = False
+        self._stale_state[rr[rr < len(self._stale_state)]] = False
+        self.version += 1
 
     def _check_alerts(self, idx: NDArray[np.int64], t: NDArray[np.float64],
                       v: NDArray[np.float64]) -> list[Alert]:

@@ -264,7 +264,8 @@ class QtSensorController(QObject):
         self.viewport.renderer.AddViewProp(visual.legend_actor)
         self.entries.append(entry)
         if session.replay is not None and not any(e.session.replay is None for e in self.entries):
-            t0, t1 = session.replay.data.span
+            t0, t1 = session.replay.bounds
+            self.clock.loop = any(e.session.replay.loop for e in self.entries)
             if math.isfinite(t0):
                 if self.clock.live or self.clock.bounds is None:
                     self.clock.bounds = (t0, t1)
@@ -275,6 +276,7 @@ class QtSensorController(QObject):
                     self.clock.bounds = (min(b[0], t0), max(b[1], t1))
         elif session.replay is None:
             self.clock.bounds = None
+            self.clock.loop = False
         try:
             session.start()
         except Exception as exc:
@@ -501,7 +503,7 @@ class QtSensorController(QObject):
         t0, t1 = math.inf, -math.inf
         for e in self.entries:
             if e.session.replay is not None:
-                a, b = e.session.replay.data.span
+                a, b = e.session.replay.bounds
             else:
                 h = e.layer.history
                 if h.rows == 0 or not np.isfinite(h.times).any():

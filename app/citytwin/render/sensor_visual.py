@@ -16,8 +16,8 @@ sensors. A hidden glyph (another property, or no ring) has scale 0.
 
 Only the datastreams of one observed property are drawn at a time (a station
 carrying NO2, temperature and noise stands at one place). Colours: the viridis map
-of :mod:`citytwin.model.style` over the property's range (styling ``range`` or the
-2nd..98th percentile of its stored history), grey for stale sensors (no reading
+of :mod:`citytwin.model.style` over the property's range (styling ``range``, else the
+fixed range of :meth:`~citytwin.model.sensors.SensorLayer.value_range`), grey for stale sensors (no reading
 within ``stale_after`` seconds of the clock time) and, smaller, for sensors without
 a reading yet; sensors beyond their threshold at the clock time are drawn 1.7×
 larger inside a red ring. A :class:`~citytwin.render.overlays.ColorBar` is the legend, titled with the
@@ -87,19 +87,11 @@ def _template(source: Any) -> tuple[NDArray[np.float32], NDArray[np.float32], ND
 
 
 def property_range(layer: SensorLayer, rows: NDArray[np.int64]) -> tuple[float, float]:
-    """Robust value range (2nd..98th percentile) of the stored history of ``rows``; ``(0, 1)`` if empty."""
+    """Fixed colour range of ``rows`` (:meth:`SensorLayer.value_range`: declared in the metadata,
+    else thresholds and every value seen or expected; it never shrinks); ``(0, 1)`` if unknown."""
     if len(rows) == 0:
         return (0.0, 1.0)
-    vals = layer.history.values[rows].ravel()
-    if len(vals) > 200_000:  # a sample is enough for percentiles
-        vals = vals[:: len(vals) // 200_000 + 1]
-    vals = vals[np.isfinite(vals)]
-    if len(vals) == 0:
-        return (0.0, 1.0)
-    lo, hi = (float(v) for v in np.percentile(vals, [2.0, 98.0]))
-    if not hi > lo:
-        hi = lo + 1.0
-    return lo, hi
+    return layer.value_range(rows)
 
 
 class VtkSensorVisual:
@@ -223,7 +215,8 @@ class VtkSensorVisual:
         self.legend_actor.SetTitle(f"{self.property} [{unit}]" if unit else self.property)
 
     def refresh_range(self) -> bool:
-        """Re-read the colour range from the history (unless the styling fixes it); True if it moved."""
+        """Re-read the colour range (unless the styling fixes it; it only widens, for a live feed
+        whose readings leave it); True if it moved."""
         if self.fixed_range is not None:
             return False
         rng = property_range(self.layer, self._rows)
