@@ -30,6 +30,42 @@ class CRSError(CityTwinError):
     """A CRS string could not be understood."""
 
 
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    """``"1 object"``, ``"42 objects"``: the count and the noun in the right number."""
+    return f"{n:,} {singular if n == 1 else (plural_form or singular + 's')}"
+
+
+# what one occurrence of a warning kind is, for "42 non-planar polygons" (singular, plural)
+KIND_NOUNS: dict[str, tuple[str, str]] = {
+    "missing-texture": ("missing texture image", "missing texture images"),
+    "unreadable-texture": ("unreadable texture image", "unreadable texture images"),
+    "non-planar-polygon": ("non-planar polygon", "non-planar polygons"),
+    "degenerate-polygon": ("degenerate polygon", "degenerate polygons"),
+    "self-intersecting-polygon": ("self-intersecting polygon", "self-intersecting polygons"),
+    "triangulation-failed": ("polygon that could not be triangulated", "polygons that could not be triangulated"),
+    "skipped-object": ("skipped object", "skipped objects"),
+    "duplicate-id": ("duplicate object id", "duplicate object ids"),
+    "unresolved-xlink": ("unresolved XLink", "unresolved XLinks"),
+    "missing-material": ("missing material", "missing materials"),
+    "missing-parent": ("object with a missing parent", "objects with a missing parent"),
+    "missing-child": ("missing child object", "missing child objects"),
+    "bad-polygon": ("bad polygon", "bad polygons"),
+    "bad-vertex": ("bad vertex", "bad vertices"),
+    "bad-vertex-index": ("bad vertex index", "bad vertex indices"),
+    "bad-face-index": ("bad face index", "bad face indices"),
+    "short-face": ("face with fewer than 3 vertices", "faces with fewer than 3 vertices"),
+    "duplicate-observation": ("repeated observation", "repeated observations"),
+}
+
+
+def kind_summary(kind: str, n: int) -> str:
+    """One line for ``n`` warnings of ``kind``: ``"42 non-planar polygons"``, ``"unknown-crs: 2 warnings"``."""
+    if kind in KIND_NOUNS:
+        one, many = KIND_NOUNS[kind]
+        return plural(n, one, many)
+    return f"{kind}: {plural(n, 'warning')}"
+
+
 @dataclass
 class LoadReport:
     """Warnings gathered while loading one file, counted by kind.
@@ -66,6 +102,17 @@ class LoadReport:
 
     def as_dict(self) -> dict[str, int]:
         return dict(sorted(self.counts.items()))
+
+    def details(self, kind: str) -> list[str]:
+        """The messages kept for ``kind`` (at most ``keep``; :attr:`counts` has how many there were)."""
+        head = kind + ": "
+        return [m[len(head):] for m in self.messages if m.startswith(head)]
+
+    def summary(self) -> list[tuple[str, str, list[str]]]:
+        """One ``(kind, line, kept messages)`` per warning kind, most frequent first: the line says
+        how many in words (:func:`kind_summary`), the messages are the details behind it."""
+        kinds = sorted(self.counts, key=lambda k: (-self.counts[k], k))
+        return [(k, kind_summary(k, self.counts[k]), self.details(k)) for k in kinds if self.counts[k] > 0]
 
 
 class Cancelled(CityTwinError):

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS
 
 from ..core import crs as crsmod
-from ..core.errors import LoadReport
+from ..core.errors import LoadReport, plural
 from ..core.geometry import (
     DEGENERATE,
     NON_PLANAR,
@@ -350,4 +350,5 @@ class CityModelBuilder:
             objs = np.unique(poly_obj[hit])
             names = ", ".join(self.objects.ids[int(o)] for o in objs[:5] if 0 <= o < len(self.objects))
             more = f" and {len(objs) - 5} more" if len(objs) > 5 else ""
-            self.report.warn(kind, f"{len(hit)} polygon(s) in {len(objs)} object(s): {names}{more}", n=len(hit))
+            self.report.warn(kind, f"{plural(len(hit), 'polygon')} in {plural(len(objs), 'object')}: {names}{more}",
+                             n=len(hit))

@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.errors import plural
 from ..model.events import EventBus, LayerChanged
 from .checklist import fill_check_list
+from .colorby import ColorByButton
 from .layers import Layer
 
 SEMANTIC = "semantic"
@@ -41,6 +43,19 @@ def _swatch(kind: str) -> QIcon:
     p.drawRoundedRect(1, 1, 12, 12, 3, 3)
     p.end()
     return QIcon(pm)
+
+
+def color_mode_path(label: str, key: str) -> tuple[tuple[str, ...], str]:
+    """Menu groups and leaf label of an extra colour-by entry: a sensor key
+    ``sensors:<method>[/<target>]:<property>`` goes under Sensors ▸ property ▸ method ▸ target."""
+    from .sensor_layers import SURFACE_METHODS, parse_surface_key
+
+    parsed = parse_surface_key(key)
+    if parsed is None:
+        return ("Other",), label
+    method, target, prop = parsed
+    where = {"buildings": "Buildings", "ground": "Ground", "both": "Buildings + ground"}.get(target, target)
+    return ("Sensors", prop, SURFACE_METHODS.get(method, method)), where
 
 
 def lod_choices(layer: Layer) -> list[tuple[str, str | float]]:
@@ -74,9 +89,8 @@ class QtLayersDock(QDockWidget):
         self.opacity = QSlider(Qt.Orientation.Horizontal, w)
         self.opacity.setRange(0, 100)
         self.opacity.setObjectName("opacitySlider")
-        self.color_by = QComboBox(w)
+        self.color_by = ColorByButton(w)  # grouped menu: Semantic; Attributes ▸; Sensors ▸ property ▸ …
         self.color_by.setObjectName("colorByCombo")
-        self.color_by.setMaxVisibleItems(20)
         self.lod = QComboBox(w)
         self.lod.setObjectName("lodCombo")
         self.textures = QCheckBox("Show the images of textured surfaces", w)
@@ -114,7 +128,7 @@ class QtLayersDock(QDockWidget):
                 (
                     (_swatch(layer.kind), layer.name, layer.visible,
                      f"{layer.path}\n{layer.model.format} {layer.model.version} · "
-                     f"{layer.model.n_objects:,} objects · {layer.model.n_triangles:,} triangles")
+                     f"{plural(layer.model.n_objects, 'object')} · {plural(layer.model.n_triangles, 'triangle')}")
                     for layer in self.layers()
                 ),
                 current,
@@ -138,10 +152,10 @@ class QtLayersDock(QDockWidget):
             self.color_by.clear()
             self.color_by.addItem("Semantic surface", SEMANTIC)
             for name in layer.attribute_names():
-                self.color_by.addItem(name, name)
+                self.color_by.addItem(name, name, ("Attributes",))
             if self.extra_color_modes is not None:
                 for label, key in self.extra_color_modes(layer):
-                    self.color_by.addItem(label, key)
+                    self.color_by.addItem(label, key, *color_mode_path(label, key))
             i = self.color_by.findData(layer.color_by)
             self.color_by.setCurrentIndex(max(i, 0))
             self.lod.clear()

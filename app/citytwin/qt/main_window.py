@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.crs import crs_label
+from ..core.errors import plural
 from ..model.city import CityModel
 from ..model.events import EventBus, LayerChanged, SelectionChanged
 from ..model.scene import Scene
@@ -358,15 +359,9 @@ class QtMainWindow(QMainWindow):
             self.notify(logging.ERROR, f"{job.path}: could not show the model: {type(exc).__name__}: {exc}")
             return
         dt = time.perf_counter() - job.started
-        self.notify(logging.INFO, f"Loaded {Path(job.path).name}: {model.n_objects:,} objects, "
+        self.notify(logging.INFO, f"Loaded {Path(job.path).name}: {plural(model.n_objects, 'object')}, "
                                   f"{model.n_triangles:,} triangles in {dt:.2f} s")
-        rep = model.report
-        for msg in rep.messages:
-            self.log_dock.add(logging.WARNING, f"{Path(job.path).name}: {msg}")
-        hidden = sum(rep.counts.values()) - len(rep.messages)
-        if hidden > 0:
-            self.log_dock.add(logging.WARNING, f"{Path(job.path).name}: {hidden} more warnings "
-                                               f"({', '.join(f'{k}: {v}' for k, v in rep.as_dict().items())})")
+        self.log_dock.add_report(Path(job.path).name, model.report)  # one row per kind, details inside
 
     def add_model(self, model: CityModel, path: str, style: dict[str, Any] | None = None,
                   crs: str | None = None, texture_set: Any = None) -> list[Layer]:
@@ -443,7 +438,7 @@ class QtMainWindow(QMainWindow):
         self.layersChanged.emit()
         n_obj = sum(lay.model.n_objects for lay in self.layers if lay.kind == "city")
         title = self.scene_path.name if self.scene_path else (self.layers[0].name if self.layers else "")
-        self.setWindowTitle(f"{title} — citytwin ({n_obj:,} objects)" if title else "citytwin")
+        self.setWindowTitle(f"{title} — citytwin ({plural(n_obj, 'object')})" if title else "citytwin")
 
     def scene_bounds(self) -> NDArray[np.float64] | None:
         """Bounds ``(2, 3)`` of the visible layers, scene-relative."""
