@@ -6,14 +6,21 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from ..model.city import CityModel
 from ..model.scenefile import Camera, SceneFile, View
 from .scene_view import SceneView
+from .viewtools import window_image
 
 log = logging.getLogger(__name__)
 
-__all__ = ["offscreen_available", "render_to_image"]
+__all__ = ["MAX_RENDER_SIZE", "offscreen_available", "render_magnified", "render_to_image"]
+
+MAX_RENDER_SIZE = 16384  # pixels a side an off-screen frame may have (GL_MAX_RENDERBUFFER_SIZE of llvmpipe)
 
 
 def render_to_image(
@@ -100,3 +107,43 @@ def offscreen_available() -> tuple[bool, str]:
         return True, ""
     except Exception as exc:  # noqa: BLE001 - any GL failure means "no"
         return False, f"off-screen OpenGL failed: {exc}"
+
+
+def render_magnified(render_window: Any, scale: int) -> NDArray[np.uint8]:
+    """The picture of ``render_window`` at ``scale`` times its size, ``(H, W, 3)`` top row first.
+
+    Its renderers are moved for one frame into an off-screen window of the larger size and
+    back, so the frame is drawn once, whole: VTK's tiled magnification (``vtkWindowToImageFilter``
+    scale) draws each tile with the full sky gradient and the screen overlays (seams halfway
+    down, a compass per tile). Graphics resources are made again in each window (a re-upload
+    of the scene's buffers, once per export). Beyond :data:`MAX_RENDER_SIZE` the tiles are used.
+    """
+    scale = max(1, int(scale))
+    w, h = render_window.GetSize()
+    if scale == 1 or max(w, h) * scale > MAX_RENDER_SIZE:
+        render_window.MakeCurrent()
+        return window_image(render_window, scale)
+    coll = render_window.GetRenderers()
+    renderers = [coll.GetItemAsObject(i) for i in range(coll.GetNumberOfItems())]
+    from vtkmodules.vtkRenderingCore import vtkRenderWindow
+
+    off = vtkRenderWindow()
+    off.SetOffScreenRendering(True)
+    off.SetMultiSamples(render_window.GetMultiSamples())
+    off.SetNumberOfLayers(render_window.GetNumberOfLayers())
+    off.SetSize(w * scale, h * scale)
+    render_window.MakeCurrent()
+    for r in renderers:
+        render_window.RemoveRenderer(r)
+    try:
+        for r in renderers:
+            off.AddRenderer(r)
+        return window_image(off)
+    finally:
+        off.MakeCurrent()
+        for r in renderers:
+            off.RemoveRenderer(r)
+        off.Finalize()
+        render_window.MakeCurrent()
+        for r in renderers:
+            render_window.AddRenderer(r)
