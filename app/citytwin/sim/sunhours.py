@@ -5,8 +5,8 @@ every sample point facing the sun casts an occlusion ray towards it through all 
 model's triangles (buildings, terrain, vegetation: whatever the model holds at the LoD
 analysed); a point that sees the sun gets the step's time and the beam irradiance on
 its plane (DNI · cos θ). Diffuse light comes from the sky patches each point sees
-(Tregenza's 145, cast once per point), times the period's diffuse horizontal
-irradiation, for an isotropic sky. Irradiance is Ineichen-Perez clear sky. Ground
+(Tregenza's 145, cast once per point of a sparser set: twice the spacing), times the
+period's diffuse horizontal irradiation, for an isotropic sky. Irradiance is Ineichen-Perez clear sky. Ground
 reflection is not counted. Values per polygon are the area-weighted means of its points.
 
 Directions: the sun's east-north-up vector is turned into the scene CRS's grid (meridian
@@ -16,7 +16,7 @@ convergence) at the scene's centre.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -35,6 +35,7 @@ from .sun import SUN_RADIUS_DEG, sun_position
 Progress = Callable[[float], None]
 Cancel = Callable[[], bool]
 RAYS_PER_CALL = 1 << 18  # several steps go into one call when the model is small
+SKY_SPACING_FACTOR = 2.0  # sky-view points are this much sparser than sun points
 
 
 @dataclass(frozen=True)
@@ -95,24 +96,76 @@ def _per_polygon(s: SurfaceSamples, values: NDArray[np.float64]) -> NDArray[np.f
     return out
 
 
+def sun_steps(period: Period, place: Place, grid: NDArray[np.float64]) -> tuple[
+        NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """The steps with the sun up: unix seconds, hours per step, unit vectors to the sun in
+    the model's axes (``grid`` @ east-north-up) and the sun's apparent elevation.
+
+    The sun is up while its upper limb is (as for sunrise and sunset); rays go to the
+    middle of the part of its disc above the horizon.
+    """
+    times, hours = period.instants()
+    pos = sun_position(times, place.lon, place.lat)
+    el = pos.elevation
+    up = el > -SUN_RADIUS_DEG
+    el_vis = np.where(el < SUN_RADIUS_DEG, (np.maximum(el, -SUN_RADIUS_DEG) + SUN_RADIUS_DEG) / 2, el)
+    az, alt = np.radians(pos.azimuth[up]), np.radians(el_vis[up])
+    enu = np.stack([np.cos(alt) * np.sin(az), np.cos(alt) * np.cos(az), np.sin(alt)], axis=-1)
+    sun = (grid @ enu.T).T
+    sun /= np.linalg.norm(sun, axis=1, keepdims=True)
+    return times[up], hours[up], sun, el[up]
+
+
+Batch = tuple[list[tuple[int, NDArray[np.int64], NDArray[np.float64]]], NDArray[np.float32], NDArray[np.float32]]
+
+
+def sun_ray_batches(s: SurfaceSamples, sun: NDArray[np.float64], start: int = 0,
+                    limit: int = RAYS_PER_CALL) -> Iterator[tuple[int, Batch]]:
+    """Rays from the points facing the sun, as many steps at a time as fill ``limit``
+    rays: yields ``(next step, ([(step, facing points, cos θ)], origins, directions))``."""
+    normal, pts = s.normal, s.points
+    k = start
+    while k < len(sun):
+        items: list[tuple[int, NDArray[np.int64], NDArray[np.float64]]] = []
+        origins, dirs = [], []
+        total = 0
+        while k < len(sun) and (total == 0 or total < limit):
+            cos = normal @ sun[k]
+            facing = np.flatnonzero(cos > 1e-6)
+            items.append((k, facing, cos[facing]))
+            origins.append(pts[facing])
+            dirs.append(np.broadcast_to(sun[k].astype(np.float32), (len(facing), 3)))
+            total += len(facing)
+            k += 1
+        yield k, (items, np.concatenate(origins), np.concatenate(dirs))
+
+
+def sky_ray_sets(s: SurfaceSamples) -> Iterator[tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float32],
+                                                     NDArray[np.float32]]]:
+    """Per Tregenza patch: the points facing it, cos θ × Ω / π for them, origins, directions."""
+    dirs, omega = tregenza_patches()
+    normal = s.normal
+    for d, w in zip(dirs, omega, strict=True):
+        cos = normal @ d
+        facing = np.flatnonzero(cos > 0)
+        if len(facing):
+            yield facing, cos[facing] * w / np.pi, s.points[facing], np.broadcast_to(
+                d.astype(np.float32), (len(facing), 3))
+
+
 def _sky_view(scene: OcclusionScene, s: SurfaceSamples, cancel: Cancel | None) -> tuple[NDArray[np.float64], int]:
     """Per point: (1/π) Σ visible · max(0, n·d) · Ω over the sky patches, normalised so
     that an open horizontal point gets 1."""
     dirs, omega = tregenza_patches()
-    normal = s.normal
+    open_flat = float(np.sum(np.maximum(dirs[:, 2], 0) * omega) / np.pi)
     out = np.zeros(len(s))
-    open_flat = float(np.sum(np.maximum(dirs[:, 2], 0) * omega))
     rays = 0
-    for d, w in zip(dirs, omega, strict=True):
-        cos = normal @ d
-        facing = np.flatnonzero(cos > 0)
-        if len(facing) == 0:
-            continue
-        rays += len(facing)
-        blocked = scene.occluded(s.points[facing], np.broadcast_to(d.astype(np.float32), (len(facing), 3)), cancel)
+    for facing, weight, origins, directions in sky_ray_sets(s):
+        blocked = scene.occluded(origins, directions, cancel)
         if cancel is not None and cancel():
             raise Cancelled("cancelled")
-        out[facing] += np.where(blocked, 0.0, cos[facing] * w)
+        out[facing] += np.where(blocked, 0.0, weight)
+        rays += len(facing)
     result: NDArray[np.float64] = out / open_flat
     return result, rays
 
@@ -151,19 +204,8 @@ def analyse(
     else:
         assert model.crs is not None
         m = enu_to_grid(place.lon, place.lat, model.crs)
-    times, hours = period.instants()
-    pos = sun_position(times, place.lon, place.lat)
-    # the sun is up while its upper limb is (as for sunrise and sunset); rays go to the
-    # middle of the part of the disc above the horizon
-    el = pos.elevation
-    up = el > -SUN_RADIUS_DEG
-    el_vis = np.where(el < SUN_RADIUS_DEG, (np.maximum(el, -SUN_RADIUS_DEG) + SUN_RADIUS_DEG) / 2, el)
-    az, alt = np.radians(pos.azimuth[up]), np.radians(el_vis[up])
-    enu = np.stack([np.cos(alt) * np.sin(az), np.cos(alt) * np.cos(az), np.sin(alt)], axis=-1)
-    times, hours = times[up], hours[up]
-    sun_grid = (m @ enu.T).T
-    sun_grid /= np.linalg.norm(sun_grid, axis=1, keepdims=True)
-    sky = ineichen(90.0 - el[up], times, linke, altitude_m)
+    times, hours, sun_grid, elevation = sun_steps(period, place, m)
+    sky = ineichen(90.0 - elevation, times, linke, altitude_m)
 
     n = len(samples)
     lit_h = np.zeros(n)
@@ -172,31 +214,16 @@ def analyse(
     trace_s = 0.0
     with OcclusionScene(tri, threads) as scene:
         setup_s = time.perf_counter() - t0
-        normal = samples.normal
-        pts = samples.points
-        k = 0
-        while k < len(times):
+        for k, (items, origins, dirs) in sun_ray_batches(samples, sun_grid):
             if cancel is not None and cancel():
                 raise Cancelled("cancelled")
-            # as many steps as fill one call
-            batch_idx, origins, dirs, owners = [], [], [], []
-            total = 0
-            while k < len(times) and (total == 0 or total < RAYS_PER_CALL):
-                cos = normal @ sun_grid[k]
-                facing = np.flatnonzero(cos > 1e-6)
-                batch_idx.append((k, facing, cos[facing]))
-                origins.append(pts[facing])
-                dirs.append(np.broadcast_to(sun_grid[k].astype(np.float32), (len(facing), 3)))
-                owners.append(facing)
-                total += len(facing)
-                k += 1
-            if total:
+            if len(origins):
                 ts = time.perf_counter()
-                blocked = scene.occluded(np.concatenate(origins), np.concatenate(dirs), cancel)
+                blocked = scene.occluded(origins, dirs, cancel)
                 trace_s += time.perf_counter() - ts
-                rays += total
+                rays += len(origins)
                 at = 0
-                for step, facing, cos in batch_idx:
+                for step, facing, cos in items:
                     lit = ~blocked[at:at + len(facing)]
                     at += len(facing)
                     lit_pts = facing[lit]
@@ -204,13 +231,18 @@ def analyse(
                     beam_wh[lit_pts] += sky.dni[step] * cos[lit] * hours[step]
             if progress is not None:
                 progress(0.9 * k / max(len(times), 1))
-        sky_view = np.ones(n)
-        sky_rays = 0
+        sky_poly = np.ones(len(samples.polygons))
+        sky_rays, sky_s = 0, 0.0
         if diffuse:
+            # the sky view changes slowly over a surface, and only its mean per polygon is
+            # used: points at twice the spacing (a quarter as many; one per triangle at least)
             ts = time.perf_counter()
-            sky_view, sky_rays = _sky_view(scene, samples, cancel)
+            coarse = surface_samples(model, mask, spacing * SKY_SPACING_FACTOR)
+            assert np.array_equal(coarse.polygons, samples.polygons)
+            sky_view, sky_rays = _sky_view(scene, coarse, cancel)
+            sky_poly = _per_polygon(coarse, sky_view)
             sky_s = time.perf_counter() - ts
-    diffuse_wh = sky_view * float(np.sum(sky.dhi * hours)) if diffuse else np.zeros(n)
+    diffuse_kwh = sky_poly * float(np.sum(sky.dhi * hours)) / 1000.0 if diffuse else np.zeros(len(sky_poly))
     if progress is not None:
         progress(1.0)
     total_s = time.perf_counter() - t0
@@ -220,13 +252,12 @@ def analyse(
         areas=samples.areas,
         sun_hours=_per_polygon(samples, lit_h),
         beam_kwh_m2=_per_polygon(samples, beam_wh) / 1000.0,
-        diffuse_kwh_m2=_per_polygon(samples, diffuse_wh) / 1000.0,
-        sky_view=_per_polygon(samples, sky_view),
+        diffuse_kwh_m2=diffuse_kwh,
+        sky_view=sky_poly,
         period=period,
         place=place,
         daylight_hours=float(np.sum(hours)),
         stats={"samples": n, "triangles": int(len(tri)), "steps_with_sun": int(len(times)),
                "sun_rays": rays, "sky_rays": sky_rays, "seconds_total": total_s, "seconds_sun_rays": trace_s,
-               "seconds_sky": sky_s if diffuse else 0.0,
-               "seconds_setup": setup_s},
+               "seconds_sky": sky_s, "seconds_setup": setup_s},
     )
