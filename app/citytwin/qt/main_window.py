@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -42,7 +42,7 @@ from ..model.city import CityModel
 from ..model.events import EventBus, LayerChanged, SelectionChanged
 from ..model.scene import Scene
 from ..model.scenefile import Camera, Dataset, SceneFile, View, read_scene, write_scene
-from ..render.overlays import Legend, MapOverlays
+from ..render.overlays import Legend, MapOverlays, set_overlay_scale
 from ..render.visual import VtkCityVisual
 from . import icons
 from .attributes_dock import QtAttributesDock
@@ -63,6 +63,10 @@ FILE_FILTER = (
     "*.obj *.ply *.stl *.glb *.gltf *.off);;Scene files (*.toml);;All files (*)"
 )
 MAX_RECENT = 10
+#: Version of the dock layout kept in the settings: a saved state of another version is not
+#: restored (2: one side column, bottom docks closed, sensor docks only with sensors)
+LAYOUT_VERSION = 2
+SIDE_WIDTH = 320  # px asked for the docks' column (the docks' minimum widths may make it wider)
 WALK_SENSOR_PX = 14.0  # sensor glyph diameter in pixels in walk mode (metres-wide spheres fill the view there)
 
 
@@ -100,6 +104,7 @@ class QtMainWindow(QMainWindow):
         self.viewport = QtViewport(self, multi_samples=multi_samples)
         self.map_overlays = MapOverlays(self.viewport.renderer)  # north arrow and scale bar
         self.legend = Legend(self.viewport.renderer)
+        self._update_overlay_scale()
         self.viewport.layers = lambda: self.layers
         self.viewport.scene_bounds = self.scene_bounds
         self.viewport.scene_points = self.scene_points
@@ -116,16 +121,22 @@ class QtMainWindow(QMainWindow):
         self.log_dock = QtLogDock(self)
         self.measure_tool = QtMeasureTool(self.viewport.overlay_renderer, self.viewport.request_render, self)
         self.measure_dock = QtMeasureDock(self.measure_tool, self)
+        # one side column leaves the view most of the window: Layers (with Sensors) over Attributes
+        # (with Measurements and Alerts); Objects and Log below, closed until asked for (View ▸ Panels)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.layers_dock)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.attributes_dock)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.measure_dock)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.attributes_dock)
+        self.splitDockWidget(self.layers_dock, self.attributes_dock, Qt.Orientation.Vertical)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.measure_dock)
         self.tabifyDockWidget(self.attributes_dock, self.measure_dock)
         self.attributes_dock.raise_()
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.objects_dock)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
         self.tabifyDockWidget(self.objects_dock, self.log_dock)
         self.objects_dock.raise_()
-        self.resizeDocks([self.layers_dock, self.attributes_dock], [270, 340], Qt.Orientation.Horizontal)
+        self.objects_dock.hide()
+        self.log_dock.hide()
+        self.resizeDocks([self.layers_dock], [SIDE_WIDTH], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.layers_dock, self.attributes_dock], [300, 450], Qt.Orientation.Vertical)
         self.resizeDocks([self.objects_dock], [230], Qt.Orientation.Vertical)
         logging.getLogger("citytwin").addHandler(self.log_dock.handler)
         self.sensors = QtSensorController(self)  # sensor layers, scene clock, Time/Alerts/Sensors docks
@@ -281,6 +292,7 @@ class QtMainWindow(QMainWindow):
         self.bus.subscribe(SelectionChanged, self._on_selection)
         self.bus.subscribe(LayerChanged, self._on_layer_changed)
         self.objects_dock.objectActivated.connect(lambda lay, obj: self.select(lay, obj, fly=True))
+        self.objects_dock.matchesChanged.connect(self._show_matches)
         self.attributes_dock.objectRequested.connect(lambda lay, obj: self.select(lay, obj, fly=True))
         self.measure_tool.modeChanged.connect(self._measure_mode_changed)
         self.measure_tool.finished.connect(lambda m: self.statusBar().showMessage(m.text, 10000))
@@ -526,6 +538,15 @@ class QtMainWindow(QMainWindow):
         self.bus.publish(SelectionChanged(self._index_of(layer), (obj,)))
         if fly:
             self.fly_to_selection()
+        self.viewport.request_render()
+
+    def _show_matches(self, matches: list[tuple[Layer, Any]] | None, only: bool) -> None:
+        """The Objects filter in 3D: its matches tinted, the others hidden with ``only``
+        (a terrain layer split off a model follows its owner's matches)."""
+        by_layer = {id(lay): mask for lay, mask in (matches or [])}
+        for lay in self.layers:
+            mask = by_layer.get(id(lay.owner or lay))
+            lay.visual.set_matches(mask if matches is not None else None, hide_others=only)
         self.viewport.request_render()
 
     def clear_selection(self) -> None:
@@ -780,8 +801,13 @@ class QtMainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ export
     def export_png(self, path: str | Path, scale: int = 1) -> Path:
-        """Save the view as PNG at ``scale`` times the window size."""
-        arr = self.viewport.snapshot(scale)
+        """Save the view as PNG at ``scale`` times the window size (the overlays ``scale`` times
+        as large too, so that the image looks like the window)."""
+        self._update_overlay_scale(scale)
+        try:
+            arr = self.viewport.snapshot(scale)
+        finally:
+            self._update_overlay_scale()
         h, w, _ = arr.shape
         img = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
         p = Path(path)
@@ -832,13 +858,28 @@ class QtMainWindow(QMainWindow):
             a.setEnabled(has)
         self.act_fly.setEnabled(self.selection is not None)
 
+    def overlay_ui_scale(self) -> float:
+        """Size factor of the in-view overlays: the screen's device pixel ratio (VTK draws in
+        device pixels), more where the logical DPI is above 96 (larger fonts asked for)."""
+        return float(self.viewport.devicePixelRatioF()) * max(1.0, self.viewport.logicalDpiY() / 96.0)
+
+    def _update_overlay_scale(self, magnification: float = 1.0) -> None:
+        set_overlay_scale(self.viewport.renderer, self.overlay_ui_scale() * magnification)
+        self.viewport.request_render()
+
+    def event(self, ev: QEvent) -> bool:
+        if ev.type() in (QEvent.Type.DevicePixelRatioChange, QEvent.Type.ScreenChangeInternal):
+            self._update_overlay_scale()
+        return super().event(ev)
+
     def _restore_layout(self) -> None:
         geometry = self.settings.value("windowGeometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         state = self.settings.value("windowState")
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, LAYOUT_VERSION)  # False (and the default layout) for an older one
+        self.sensors.show_docks(bool(self.sensors.entries))
 
     def dragEnterEvent(self, ev: QDragEnterEvent) -> None:  # noqa: N802
         if ev.mimeData().hasUrls() and any(u.isLocalFile() for u in ev.mimeData().urls()):
@@ -854,7 +895,7 @@ class QtMainWindow(QMainWindow):
         self.loader.cancel()
         self.loader.reader.wait_idle(10.0)
         self.shortcut_guard.remove()
-        self.settings.setValue("windowState", self.saveState())
+        self.settings.setValue("windowState", self.saveState(LAYOUT_VERSION))
         self.settings.setValue("windowGeometry", self.saveGeometry())
         logging.getLogger("citytwin").removeHandler(self.log_dock.handler)
         self.measure_tool.clear()

@@ -45,6 +45,7 @@ class QtObjectTableModel(QAbstractTableModel):
         self._col_cache: dict[tuple[int, str], NDArray[Any]] = {}
         self.filter_text = ""
         self.filter_error = ""
+        self._masks: list[NDArray[np.bool_]] = []  # per layer: the objects the filter matches
         self._sort: tuple[int, Qt.SortOrder] | None = None
 
     # ---------------------------------------------------------------- layers
@@ -181,6 +182,7 @@ class QtObjectTableModel(QAbstractTableModel):
             return False
         self.filter_error = ""
         self.filter_text = text
+        self._masks = masks
         self.beginResetModel()
         full = np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
         self.rows = np.flatnonzero(full).astype(np.int64)
@@ -188,6 +190,12 @@ class QtObjectTableModel(QAbstractTableModel):
         if self._sort is not None:
             self.sort(*self._sort)
         return True
+
+    def matches(self) -> list[tuple[Layer, NDArray[np.bool_]]] | None:
+        """Per layer of the table the objects the filter matches; None without a filter."""
+        if not self.filter_text or len(self._masks) != len(self._layers):
+            return None
+        return list(zip(self._layers, self._masks))
 
     def total(self) -> int:
         return int(self._offsets[-1])

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDockWidget,
     QHBoxLayout,
     QHeaderView,
@@ -22,9 +23,12 @@ from .object_table import QtObjectTableModel
 
 
 class QtObjectsDock(QDockWidget):
-    """Emits ``objectActivated(layer, obj)`` when the user selects a row."""
+    """Emits ``objectActivated(layer, obj)`` when the user selects a row, and
+    ``matchesChanged(matches, only)`` when the filter's matches or the "Show only matches"
+    box change (``matches``: :meth:`QtObjectTableModel.matches`, None without a filter)."""
 
     objectActivated = Signal(object, int)
+    matchesChanged = Signal(object, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Objects", parent)
@@ -40,7 +44,12 @@ class QtObjectsDock(QDockWidget):
         self.count_label = QLabel("0 objects", w)
         self.count_label.setMinimumWidth(110)
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.only_matches = QCheckBox("Show only matches", w)
+        self.only_matches.setObjectName("onlyMatches")
+        self.only_matches.setToolTip("Hide the objects the filter does not match in the 3D view "
+                                     "(matches are tinted blue there either way)")
         top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.only_matches)
         top.addWidget(self.count_label)
         lay.addLayout(top)
         self.model = QtObjectTableModel(self)
@@ -64,18 +73,25 @@ class QtObjectsDock(QDockWidget):
         self.filter_edit.returnPressed.connect(self.apply_filter)
         self.filter_edit.textChanged.connect(lambda t: self.apply_filter() if not t else None)
         self.view.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.only_matches.toggled.connect(lambda _on: self._emit_matches())
         self._updating = False
 
     def set_layers(self, layers: Sequence[Layer]) -> None:
         self.model.set_layers(layers)
         self._update_count()
+        self._emit_matches()
 
     def apply_filter(self) -> bool:
         ok = self.model.set_filter(self.filter_edit.text())
         self.filter_edit.setStyleSheet("" if ok else "QLineEdit { background: #ffe0e0; }")
         self.filter_edit.setToolTip(self.model.filter_error)
         self._update_count()
+        if ok:
+            self._emit_matches()
         return ok
+
+    def _emit_matches(self) -> None:
+        self.matchesChanged.emit(self.model.matches(), self.only_matches.isChecked())
 
     def _update_count(self) -> None:
         n, total = self.model.rowCount(), self.model.total()

@@ -216,16 +216,29 @@ class QtSensorController(QObject):
 
     # ------------------------------------------------------------------ docks
     def _place_docks(self) -> None:
+        """Sensors tabbed with Layers, Alerts with Attributes (the window's side column), the
+        Feed diagnostics with Objects and Log (bottom), Time on top; all closed until a sensor
+        layer is added (:meth:`show_docks`)."""
         w = self.win
         w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sensors_dock)
-        w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alerts_dock)
-        w.tabifyDockWidget(w.objects_dock, self.alerts_dock)
+        w.tabifyDockWidget(w.layers_dock, self.sensors_dock)
+        w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.alerts_dock)
+        w.tabifyDockWidget(w.attributes_dock, self.alerts_dock)
         w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.diagnostics_dock)
-        w.tabifyDockWidget(self.alerts_dock, self.diagnostics_dock)
+        w.tabifyDockWidget(w.objects_dock, self.diagnostics_dock)
         w.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.time_dock)
-        w.objects_dock.raise_()
+        w.layers_dock.raise_()
+        w.attributes_dock.raise_()
         for d in (self.time_dock, self.alerts_dock, self.sensors_dock, self.diagnostics_dock):
             d.hide()
+
+    def show_docks(self, on: bool) -> None:
+        """Open the Time, Sensors and Alerts docks (a sensor layer was added) or close them with
+        the Feed diagnostics (the last one went, or a remembered layout opened them without any)."""
+        for d in (self.sensors_dock, self.time_dock, self.alerts_dock):
+            d.setVisible(on)
+        if not on:
+            self.diagnostics_dock.hide()
 
     def docks(self) -> list[Any]:
         """The docks of the sensor layers (the window lists them in View ▸ Panels)."""
@@ -261,7 +274,7 @@ class QtSensorController(QObject):
         visual.set_visible(entry.visible)
         self._frame_layer(entry)
         self.viewport.add_actors(visual.actors())
-        self.viewport.renderer.AddViewProp(visual.legend_actor)
+        visual.legend_actor.attach(self.viewport.renderer)
         self.entries.append(entry)
         if session.replay is not None and not any(e.session.replay is None for e in self.entries):
             t0, t1 = session.replay.bounds
@@ -283,8 +296,7 @@ class QtSensorController(QObject):
             self.win.notify(logging.ERROR, f"Sensor layer {spec.name!r}: could not start: {exc}")
         self._legends()
         self.sensors_dock.refresh(current=len(self.entries) - 1)
-        for d in (self.sensors_dock, self.time_dock, self.alerts_dock):
-            d.show()
+        self.show_docks(True)
         if self.diagnostics_dock.isVisible():
             self.diagnostics_dock.refresh()
         if not self.timer.isActive():
@@ -302,7 +314,7 @@ class QtSensorController(QObject):
         except Exception:  # a broken connection must not stop the removal
             log.debug("session stop failed", exc_info=True)
         self.viewport.remove_actors(entry.visual.actors())
-        self.viewport.renderer.RemoveViewProp(entry.visual.legend_actor)
+        entry.visual.legend_actor.detach()
         entry.visual.release()
         self.entries.remove(entry)
         self._surface_wall = -math.inf
@@ -312,7 +324,7 @@ class QtSensorController(QObject):
             self.win.attributes_dock.show_object(None, -1)
         if not self.entries:
             self.timer.stop()
-            self.time_dock.hide()
+            self.show_docks(False)
         self._legends()
         self.sensors_dock.refresh()
         self.diagnostics_dock.refresh()
@@ -327,7 +339,7 @@ class QtSensorController(QObject):
             except Exception:
                 log.debug("session stop failed", exc_info=True)
             self.viewport.remove_actors(e.visual.actors())
-            self.viewport.renderer.RemoveViewProp(e.visual.legend_actor)
+            e.visual.legend_actor.detach()
             e.visual.release()
         self.entries.clear()
 

@@ -91,9 +91,11 @@ class _Part:
         self.point_rgb: NDArray[np.uint8] = np.zeros((0, 3), np.uint8)
         self.rgb_vtk: Any = None
         self.locator: vtkStaticCellLocator | None = None
+        self.full_points: NDArray[np.float32] | None = None  # the points before hiding objects
 
     def set_polydata(self, pd: Any, offset: int) -> None:
         self.polydata = pd
+        self.full_points = None
         self.offset = offset
         self.n_cells = int(pd.n_cells)
         self.point_cell = pd._citytwin_point_cell
@@ -139,6 +141,11 @@ def _city_actor(mapper: vtkPolyDataMapper, offset: Iterable[float]) -> vtkActor:
 
 #: Texture tint of highlighted objects (the texture times this colour).
 HIGHLIGHT_TINT = highlight_colors(np.full((1, 3), 255, np.uint8), np.ones(1, bool), HIGHLIGHT_RGB)[0]
+#: Tint of the objects matching a filter (:meth:`VtkCityVisual.set_matches`): blue, apart from
+#: the selection's amber (which wins on a selected match)
+MATCH_RGB = (30, 144, 255)
+MATCH_STRENGTH = 0.6
+MATCH_TINT = highlight_colors(np.full((1, 3), 255, np.uint8), np.ones(1, bool), MATCH_RGB, MATCH_STRENGTH)[0]
 
 
 @dataclass
@@ -196,6 +203,8 @@ class VtkCityVisual:
         self.changed = Callbacks()
         self._lod: float | str = lod
         self._highlight: NDArray[np.int64] = np.zeros(0, np.int64)
+        self._match: NDArray[np.bool_] | None = None  # per object: matches the filter (None: no filter)
+        self._hide_others = False
         self._base: NDArray[np.uint8] | None = None
         self._visible = True
         # (values per model vertex, vmin, vmax, objects) and the points/cells it colours
@@ -350,6 +359,7 @@ class VtkCityVisual:
         self._rgb = np.zeros((len(self.cell_object), 3), dtype=np.uint8)  # per cell (what the styling gives)
         self._shown_textures: bool | None = None
         self._bounds: NDArray[np.float64] | None = None
+        self._apply_hidden()
 
     def cell_rgb(self) -> NDArray[np.uint8]:
         """The drawn colour of every cell, ``(n_cells, 3)`` uint8 (highlight included).
@@ -548,6 +558,11 @@ class VtkCityVisual:
             self._base = cell_colors(self.styling, self.cell_object, self.cell_semantic, self.model.objects.types,
                                      cell_flat=self.cell_flat)
         self._rgb[:] = self._base
+        match_cells: NDArray[np.bool_] | None = None
+        if self._match is not None:
+            match_cells = self._match[self.cell_object]
+            self._rgb[match_cells] = highlight_colors(self._base[match_cells], np.ones(int(match_cells.sum()), bool),
+                                                      MATCH_RGB, MATCH_STRENGTH)
         hl_cells: NDArray[np.bool_] | None = None
         if len(self._highlight):
             sel = np.zeros(self.model.n_objects, dtype=bool)
@@ -561,6 +576,8 @@ class VtkCityVisual:
             if k and shown:
                 # the texture shows through white; a highlighted object's texture is tinted
                 part.point_rgb[:] = 255
+                if match_cells is not None:
+                    part.point_rgb[match_cells[a:b][part.point_cell]] = MATCH_TINT
                 if hl_cells is not None:
                     part.point_rgb[hl_cells[a:b][part.point_cell]] = HIGHLIGHT_TINT
             else:
@@ -587,6 +604,80 @@ class VtkCityVisual:
     @property
     def highlighted(self) -> NDArray[np.int64]:
         return self._highlight
+
+    def set_matches(self, objects: Iterable[int] | NDArray[np.bool_] | None, hide_others: bool = False) -> None:
+        """Tint the objects a filter matched (indices or a per-object mask; their parts too) in
+        :data:`MATCH_RGB`; with ``hide_others`` draw only them. None: no filter (all drawn as
+        styled). The selection highlight still shows over the tint."""
+        if objects is None:
+            match = None
+        else:
+            arr = np.asarray(objects if isinstance(objects, np.ndarray) else list(objects))
+            if arr.dtype == bool and arr.shape == (self.model.n_objects,):
+                match = arr.copy()
+            else:
+                match = np.zeros(self.model.n_objects, dtype=bool)
+                match[arr.astype(np.int64).reshape(-1)] = True
+            # the parts of a matching object match too (one step down the hierarchy per pass)
+            parents = np.asarray(self.model.objects.parents, dtype=np.int64)
+            has_parent = parents >= 0
+            up = np.where(has_parent, parents, 0)
+            while True:
+                grown = match | (has_parent & match[up])
+                if np.array_equal(grown, match):
+                    break
+                match = grown
+        same = (match is None and self._match is None) or (
+            match is not None and self._match is not None and np.array_equal(match, self._match))
+        hide = bool(hide_others) and match is not None
+        if same and hide == self._hide_others:
+            return
+        self._match = match
+        self._hide_others = hide
+        self._apply_hidden()
+        self._write_colors(restyle=False)
+        self.changed.emit("matches")
+
+    @property
+    def matches(self) -> NDArray[np.bool_] | None:
+        """Per object whether it matches the filter (None: no filter)."""
+        return self._match
+
+    @property
+    def hidden_objects(self) -> NDArray[np.bool_]:
+        """Per object whether it is hidden (``hide_others`` and not a match)."""
+        if self._match is None or not self._hide_others:
+            return np.zeros(self.model.n_objects, dtype=bool)
+        return ~self._match
+
+    def _apply_hidden(self) -> None:
+        """Collapse the points of hidden objects onto one drawn point (degenerate triangles draw
+        nothing and are not picked; the cell arrays keep their meaning), or restore them."""
+        hidden = self.hidden_objects if self._match is not None and self._hide_others else None
+        changed = False
+        for part in self._parts:
+            pd = part.polydata
+            if pd is None or not pd.n_points:
+                continue
+            if hidden is None:
+                if part.full_points is None:
+                    continue
+                pts = part.full_points
+                part.full_points = None
+            else:
+                if part.full_points is None:
+                    part.full_points = np.array(pd.points, copy=True)
+                pts = part.full_points.copy()
+                cell_obj = np.asarray(self.cell_object[part.offset:part.offset + part.n_cells])
+                gone = hidden[cell_obj[part.point_cell]]
+                if gone.any():
+                    keep = np.flatnonzero(~gone)
+                    pts[gone] = pts[keep[0]] if len(keep) else pts[0]
+            pd.points = pts
+            part.locator = None
+            changed = True
+        if changed:
+            self._bounds = None
 
     # ------------------------------------------------------------ display
     def set_visible(self, visible: bool) -> None:
