@@ -150,3 +150,32 @@ def test_colour_bar_drops_labels_that_would_collide() -> None:
         bar.detach()
     finally:
         sv.close()
+
+
+def test_text_size_does_not_depend_on_the_window_dpi() -> None:
+    """A Qt window on a screen with device pixel ratio 2 tells VTK 144 DPI, which scales fonts by
+    itself: with the overlay scale fixed, the legend box and its text keep their pixel size."""
+    sizes = []
+    for dpi in (72, 144):
+        sv = SceneView(size=(960, 540))
+        try:
+            sv.render_window.SetDPI(dpi)
+            set_overlay_scale(sv.renderer, 2.0)
+            from citytwin.render.overlays import Legend
+
+            sv.legend = Legend(sv.renderer)
+            sv.legend.set_entries("function", [("residential", (230, 120, 40)), ("office", (40, 90, 200))])
+            bar = ColorBar(_lut(), "no2 [µg/m³]")
+            bar.attach(sv.renderer)
+            img = sv.screenshot().astype(int)
+            bar.detach()
+            h, w, _ = img.shape
+            x0, y0, x1, y1 = _bbox(img[: h // 2, : w // 2, 0] > 215)
+            text = img[y0:y1, x0:x1].max(axis=2) < 120
+            sizes.append((x1 - x0, y1 - y0, int(text.sum()), bar.rect))
+        finally:
+            sv.close()
+    (w72, h72, ink72, r72), (w144, h144, ink144, r144) = sizes
+    assert abs(w72 - w144) <= 3 and abs(h72 - h144) <= 3
+    assert abs(ink72 - ink144) <= 0.15 * ink72  # the same glyph area, not four times
+    assert np.allclose(r72, r144, atol=3)

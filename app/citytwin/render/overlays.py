@@ -178,10 +178,10 @@ class MapOverlays:
         if w <= 0 or h <= 0:
             return
         sc = overlay_scale(r)
-        if self._drawn.get("scale") != sc:
-            self._drawn = {"scale": sc}
-            self.n_label.GetTextProperty().SetFontSize(max(1, round(15 * sc)))
-            self.bar_label.GetTextProperty().SetFontSize(max(1, round(13 * sc)))
+        if self._drawn.get("scale") != (sc, _dpi(r)):
+            self._drawn = {"scale": (sc, _dpi(r))}
+            _set_font(self.n_label, 15 * sc, r)
+            _set_font(self.bar_label, 13 * sc, r)
         cam = r.GetActiveCamera()
         fp = np.array(cam.GetFocalPoint())
         dist = max(cam.GetDistance(), 1e-6)
@@ -257,18 +257,27 @@ class MapOverlays:
             self.renderer.RemoveViewProp(a)
 
 
-def _text_px(actor: vtkTextActor, text: str) -> tuple[float, float]:
+def _dpi(renderer: vtkRenderer) -> int:
+    """The DPI VTK draws text at in ``renderer``'s window (72: a font size is in pixels; a Qt
+    window on a screen with device pixel ratio 2 says 144)."""
+    win = renderer.GetRenderWindow()
+    return int(win.GetDPI()) if win is not None and win.GetDPI() > 0 else 72
+
+
+def _text_px(actor: vtkTextActor, text: str, renderer: vtkRenderer) -> tuple[float, float]:
     """Width and height in pixels of ``text`` drawn with ``actor``'s text property."""
     bb = [0, 0, 0, 0]
-    if not text or not vtkTextRenderer.GetInstance().GetBoundingBox(actor.GetTextProperty(), text, bb, 72):
+    if not text or not vtkTextRenderer.GetInstance().GetBoundingBox(actor.GetTextProperty(), text, bb,
+                                                                    _dpi(renderer)):
         return 0.0, 0.0
     return float(bb[1] - bb[0] + 1), float(bb[3] - bb[2] + 1)
 
 
-def _set_font(actor: vtkTextActor, size: float) -> None:
-    px = max(1, int(round(size)))
-    if actor.GetTextProperty().GetFontSize() != px:
-        actor.GetTextProperty().SetFontSize(px)
+def _set_font(actor: vtkTextActor, px: float, renderer: vtkRenderer) -> None:
+    """Make ``actor``'s glyphs ``px`` pixels high (the font size in points at the window's DPI)."""
+    pt = max(1, int(round(px * 72.0 / _dpi(renderer))))
+    if actor.GetTextProperty().GetFontSize() != pt:
+        actor.GetTextProperty().SetFontSize(pt)
 
 
 class Legend:
@@ -321,16 +330,17 @@ class Legend:
             return
         w, h = self.renderer.GetSize()
         sc = overlay_scale(self.renderer)
-        key = (w, h, sc, self._title_text, tuple(self._entries))
+        key = (w, h, sc, _dpi(self.renderer), self._title_text, tuple(self._entries))
         if key == self._laid_out:
             return
         self._laid_out = key
-        _set_font(self.title, 15 * sc)
+        _set_font(self.title, 15 * sc, self.renderer)
         for t in self._texts:
-            _set_font(t, 13 * sc)
+            _set_font(t, 13 * sc, self.renderer)
         line, pad, sw = 20.0 * sc, 10.0 * sc, 16.0 * sc
-        title_w, _ = _text_px(self.title, self._title_text)
-        label_w = max((_text_px(t, lbl)[0] for t, (lbl, _) in zip(self._texts, self._entries)), default=0.0)
+        title_w, _ = _text_px(self.title, self._title_text, self.renderer)
+        label_w = max((_text_px(t, lbl, self.renderer)[0] for t, (lbl, _) in zip(self._texts, self._entries)),
+                      default=0.0)
         width = 2 * pad + max(title_w, sw + 8.0 * sc + label_w)
         n = len(self._entries)
         height = pad * 2 + line * (n + 1) + 4.0 * sc  # the title's line has a little more room below
@@ -443,12 +453,12 @@ class ColorBar(vtkPropAssembly):
             return
         sc = overlay_scale(r)
         lo, hi = (float(v) for v in lut.GetRange())
-        key = (w, h, sc, self.title, lo, hi, lut.GetMTime(), self.n_labels)
+        key = (w, h, sc, _dpi(r), self.title, lo, hi, lut.GetMTime(), self.n_labels)
         if key == self._laid_out:
             return
         self._laid_out = key
         pad, margin, bar_h, tick = 10.0 * sc, 16.0 * sc, 12.0 * sc, 4.0 * sc
-        _set_font(self.title_actor, 14 * sc)
+        _set_font(self.title_actor, 14 * sc, r)
         length = min(300.0 * sc, 0.42 * w)
         # the labels: as many of n_labels (then 3, then 2) as fit side by side with a gap
         span = hi - lo
@@ -460,8 +470,8 @@ class ColorBar(vtkPropAssembly):
             vals = [lo + span * k / (n - 1) for k in range(n)]
             texts = [_tick_text(v, abs(span)) for v in vals]
             probe = self._label_actor(0)
-            _set_font(probe, 12 * sc)
-            widths = [_text_px(probe, t)[0] for t in texts]
+            _set_font(probe, 12 * sc, r)
+            widths = [_text_px(probe, t, r)[0] for t in texts]
             step = length / (n - 1)
             if all((widths[k] + widths[k + 1]) / 2 + 8.0 * sc <= step for k in range(n - 1)) or n == 2:
                 chosen = [(length * k / (n - 1), t) for k, t in enumerate(texts)]
@@ -469,8 +479,8 @@ class ColorBar(vtkPropAssembly):
                 break
         if span <= 0 or not math.isfinite(span):
             chosen, half_first, half_last = [(length / 2, _tick_text(lo, 0.0))], 0.0, 0.0
-        label_h = _text_px(self._label_actor(0), "0")[1]
-        title_w, title_h = _text_px(self.title_actor, self.title)
+        label_h = _text_px(self._label_actor(0), "0", r)[1]
+        title_w, title_h = _text_px(self.title_actor, self.title, r)
         inner_w = max(length + half_first + half_last, title_w)
         x1 = w - margin
         x0 = x1 - inner_w - 2 * pad
@@ -516,7 +526,7 @@ class ColorBar(vtkPropAssembly):
         self.shown_labels = []
         for k, (x, text) in enumerate(chosen):
             t = self._label_actor(k)
-            _set_font(t, 12 * sc)
+            _set_font(t, 12 * sc, r)
             t.SetInput(text)
             t.SetPosition(bx0 + x, label_top)
             t.SetVisibility(True)
