@@ -281,3 +281,38 @@ def test_cli_sun_hours_without_crs_needs_crs_or_lonlat(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     row = next(csv.DictReader(out.open()))
     assert float(row["sun_hours"]) == pytest.approx(16.75, abs=0.25)  # an open square on 21 June at 52° N
+
+
+def test_chunked_through_dask_and_on_a_cluster_gives_identical_results(tmp_path: Path) -> None:
+    import citytwin.sim.sunhours as sh
+    from distributed import LocalCluster
+
+    m = _model(tmp_path, [("low", 0, 0, 20, 20, 0, 6), ("tower", 5, -30, 15, -20, 0, 40),
+                          ("far", 60, 10, 90, 40, 0, 12)], ground=(-100, -100, 150, 100))
+    place = Place.of_bbox(m.bbox(), m.crs)
+    period = Period(WINTER, WINTER, 15, place.timezone)
+    one = analyse(m, period, place, threads=1)
+    old = sh.CHUNK_MIN
+    sh.CHUNK_MIN = 500  # many small chunks
+    try:
+        local = analyse(m, period, place, threads=2)
+        assert local.stats["chunks"] > 4
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            seen: list[float] = []
+            remote = analyse(m, period, place, scheduler=cluster.scheduler_address, progress=seen.append)
+    finally:
+        sh.CHUNK_MIN = old
+    assert remote.stats["workers"] == cluster.scheduler_address and seen[-1] == 1.0
+    for r in (local, remote):
+        for k in ("sun_hours", "beam_kwh_m2", "diffuse_kwh_m2", "sky_view"):
+            assert np.array_equal(getattr(r, k), getattr(one, k)), k
+
+
+def test_no_scheduler_there_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import citytwin.sim.chunks as chunks
+
+    monkeypatch.setattr(chunks, "CONNECT_TIMEOUT_S", 1.0)
+    m = _model(tmp_path, [("b", 0, 0, 20, 20, 0, 10)])
+    place = Place.of_bbox(m.bbox(), m.crs)
+    with pytest.raises(ConnectionError, match="no Dask scheduler at tcp://127.0.0.1:9"):
+        analyse(m, Period(WINTER, WINTER, 60, place.timezone), place, scheduler="tcp://127.0.0.1:9")

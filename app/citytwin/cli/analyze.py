@@ -46,6 +46,9 @@ def add_parser(sub: Any) -> None:
                    help="one sample point per SPACING² m² of surface (default 2)")
     s.add_argument("--linke", type=float, default=3.0, help="Linke turbidity of the clear sky (default 3)")
     s.add_argument("--no-diffuse", action="store_true", help="direct sun only (no sky-view rays)")
+    s.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the chunks on a dask.distributed cluster (e.g. tcp://HOST:8786); "
+                        "default: threads on this machine")
     s.set_defaults(handler=run)
 
 
@@ -134,9 +137,11 @@ def run(args: argparse.Namespace) -> int:
     bar = _Bar("sun hours")
     try:
         res = analyse(model, period, place, lod=args.lod, spacing=args.spacing, linke=args.linke,
-                      diffuse=not args.no_diffuse, grid=grid, progress=bar)
+                      diffuse=not args.no_diffuse, grid=grid, scheduler=args.scheduler, progress=bar)
     except Cancelled:
         raise
+    except ConnectionError as exc:
+        raise AnalyzeError(f"--scheduler: {exc}") from None
     except ValueError as exc:
         raise AnalyzeError(f"{args.input}: {exc}") from None
     finally:

@@ -16,7 +16,7 @@ convergence) at the scene's centre.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,17 +24,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core.errors import Cancelled
 from ..model.city import CityModel
-from .clearsky import DEFAULT_LINKE, ineichen, tregenza_patches
+from .chunks import SHARED, Task, run_cluster, run_local
+from .clearsky import DEFAULT_LINKE, ineichen
 from .place import Place, enu_to_grid, zone
-from .rays import OcclusionScene
+from .rays import default_threads
 from .samples import SurfaceSamples, surface_samples
 from .sun import SUN_RADIUS_DEG, sun_position
+from .sunrays import sky_chunk, sun_chunk
 
 Progress = Callable[[float], None]
 Cancel = Callable[[], bool]
-RAYS_PER_CALL = 1 << 18  # several steps go into one call when the model is small
+CHUNK_MIN, CHUNK_MAX = 20_000, 250_000  # points per task
 SKY_SPACING_FACTOR = 2.0  # sky-view points are this much sparser than sun points
 
 
@@ -89,6 +90,16 @@ class SunHours:
         return self.beam_kwh_m2 + self.diffuse_kwh_m2
 
 
+def _spans(n: int, workers: int) -> list[tuple[int, int]]:
+    """Contiguous ranges of Z-ordered points (neighbours together): a few per worker,
+    of CHUNK_MIN..CHUNK_MAX points."""
+    if n == 0:
+        return []
+    size = int(np.clip(np.ceil(n / (4 * workers)), CHUNK_MIN, CHUNK_MAX))
+    edges = list(range(0, n, size)) + [n]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
 def _per_polygon(s: SurfaceSamples, values: NDArray[np.float64]) -> NDArray[np.float64]:
     num = np.bincount(s.poly, weights=s.weight * values, minlength=len(s.polygons))
     den = np.bincount(s.poly, weights=s.weight, minlength=len(s.polygons))
@@ -116,60 +127,6 @@ def sun_steps(period: Period, place: Place, grid: NDArray[np.float64]) -> tuple[
     return times[up], hours[up], sun, el[up]
 
 
-Batch = tuple[list[tuple[int, NDArray[np.int64], NDArray[np.float64]]], NDArray[np.float32], NDArray[np.float32]]
-
-
-def sun_ray_batches(s: SurfaceSamples, sun: NDArray[np.float64], start: int = 0,
-                    limit: int = RAYS_PER_CALL) -> Iterator[tuple[int, Batch]]:
-    """Rays from the points facing the sun, as many steps at a time as fill ``limit``
-    rays: yields ``(next step, ([(step, facing points, cos θ)], origins, directions))``."""
-    normal, pts = s.normal, s.points
-    k = start
-    while k < len(sun):
-        items: list[tuple[int, NDArray[np.int64], NDArray[np.float64]]] = []
-        origins, dirs = [], []
-        total = 0
-        while k < len(sun) and (total == 0 or total < limit):
-            cos = normal @ sun[k]
-            facing = np.flatnonzero(cos > 1e-6)
-            items.append((k, facing, cos[facing]))
-            origins.append(pts[facing])
-            dirs.append(np.broadcast_to(sun[k].astype(np.float32), (len(facing), 3)))
-            total += len(facing)
-            k += 1
-        yield k, (items, np.concatenate(origins), np.concatenate(dirs))
-
-
-def sky_ray_sets(s: SurfaceSamples) -> Iterator[tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float32],
-                                                     NDArray[np.float32]]]:
-    """Per Tregenza patch: the points facing it, cos θ × Ω / π for them, origins, directions."""
-    dirs, omega = tregenza_patches()
-    normal = s.normal
-    for d, w in zip(dirs, omega, strict=True):
-        cos = normal @ d
-        facing = np.flatnonzero(cos > 0)
-        if len(facing):
-            yield facing, cos[facing] * w / np.pi, s.points[facing], np.broadcast_to(
-                d.astype(np.float32), (len(facing), 3))
-
-
-def _sky_view(scene: OcclusionScene, s: SurfaceSamples, cancel: Cancel | None) -> tuple[NDArray[np.float64], int]:
-    """Per point: (1/π) Σ visible · max(0, n·d) · Ω over the sky patches, normalised so
-    that an open horizontal point gets 1."""
-    dirs, omega = tregenza_patches()
-    open_flat = float(np.sum(np.maximum(dirs[:, 2], 0) * omega) / np.pi)
-    out = np.zeros(len(s))
-    rays = 0
-    for facing, weight, origins, directions in sky_ray_sets(s):
-        blocked = scene.occluded(origins, directions, cancel)
-        if cancel is not None and cancel():
-            raise Cancelled("cancelled")
-        out[facing] += np.where(blocked, 0.0, weight)
-        rays += len(facing)
-    result: NDArray[np.float64] = out / open_flat
-    return result, rays
-
-
 def analyse(
     model: CityModel,
     period: Period,
@@ -182,6 +139,7 @@ def analyse(
     diffuse: bool = True,
     grid: NDArray[np.float64] | None = None,
     threads: int | None = None,
+    scheduler: str | None = None,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
 ) -> SunHours:
@@ -190,15 +148,20 @@ def analyse(
     ``model`` must be in a projected CRS (metres, z up); ``place`` gives where and in
     which time zone. ``grid`` (3x3) takes east-north-up vectors into the model's axes
     (default: from its CRS at the place; the identity for a model in local east-north
-    coordinates). ``progress`` gets fractions 0..1; ``cancel`` returning True raises
-    :class:`~citytwin.core.errors.Cancelled`.
+    coordinates). The points are cut into chunks run through Dask: ``threads`` threads
+    here, or the workers of the ``dask.distributed`` ``scheduler`` (``tcp://host:8786``)
+    with identical results. ``progress`` gets fractions 0..1; ``cancel`` returning True
+    raises :class:`~citytwin.core.errors.Cancelled`.
     """
     if grid is None and model.crs is None:
         raise ValueError("the model has no CRS: the sun's direction in it is unknown")
     t0 = time.perf_counter()
     mask = model.lod_triangle_mask(lod)
     samples = surface_samples(model, mask, spacing)
-    tri = model.vertices[model.triangles[mask]]
+    # the sky view changes slowly over a surface and only its mean per polygon is used:
+    # points at twice the spacing (a quarter as many; one per triangle at least)
+    coarse = surface_samples(model, mask, spacing * SKY_SPACING_FACTOR) if diffuse else None
+    tri = np.ascontiguousarray(model.vertices[model.triangles[mask]], dtype=np.float32)
     if grid is not None:
         m = np.asarray(grid, dtype=np.float64)
     else:
@@ -206,42 +169,39 @@ def analyse(
         m = enu_to_grid(place.lon, place.lat, model.crs)
     times, hours, sun_grid, elevation = sun_steps(period, place, m)
     sky = ineichen(90.0 - elevation, times, linke, altitude_m)
+    key = f"{model.source}:{len(tri)}:{hash(tri.tobytes())}"
 
+    workers = threads or default_threads()
     n = len(samples)
-    lit_h = np.zeros(n)
-    beam_wh = np.zeros(n)
-    rays = 0
-    trace_s = 0.0
-    with OcclusionScene(tri, threads) as scene:
-        setup_s = time.perf_counter() - t0
-        for k, (items, origins, dirs) in sun_ray_batches(samples, sun_grid):
-            if cancel is not None and cancel():
-                raise Cancelled("cancelled")
-            if len(origins):
-                ts = time.perf_counter()
-                blocked = scene.occluded(origins, dirs, cancel)
-                trace_s += time.perf_counter() - ts
-                rays += len(origins)
-                at = 0
-                for step, facing, cos in items:
-                    lit = ~blocked[at:at + len(facing)]
-                    at += len(facing)
-                    lit_pts = facing[lit]
-                    lit_h[lit_pts] += hours[step]
-                    beam_wh[lit_pts] += sky.dni[step] * cos[lit] * hours[step]
-            if progress is not None:
-                progress(0.9 * k / max(len(times), 1))
-        sky_poly = np.ones(len(samples.polygons))
-        sky_rays, sky_s = 0, 0.0
-        if diffuse:
-            # the sky view changes slowly over a surface, and only its mean per polygon is
-            # used: points at twice the spacing (a quarter as many; one per triangle at least)
-            ts = time.perf_counter()
-            coarse = surface_samples(model, mask, spacing * SKY_SPACING_FACTOR)
-            assert np.array_equal(coarse.polygons, samples.polygons)
-            sky_view, sky_rays = _sky_view(scene, coarse, cancel)
-            sky_poly = _per_polygon(coarse, sky_view)
-            sky_s = time.perf_counter() - ts
+    sun_spans = _spans(n, workers)
+    sky_spans = _spans(len(coarse), workers) if coarse is not None else []
+    local = scheduler is None
+    stop = cancel if local else None  # a cluster's tasks are cancelled through the client
+    tasks: list[Task] = [
+        (sun_chunk, key, SHARED, samples.points[a:b], samples.normal[a:b], sun_grid, hours, sky.dni, stop)
+        for a, b in sun_spans
+    ]
+    if coarse is not None:
+        tasks += [(sky_chunk, key, SHARED, coarse.points[a:b], coarse.normal[a:b], stop) for a, b in sky_spans]
+    # progress by expected rays: sun chunks cost about a step's worth per point and step
+    weights = [(b - a) * max(len(times), 1) / 2 for a, b in sun_spans] + [(b - a) * 100.0 for a, b in sky_spans]
+    setup_s = time.perf_counter() - t0
+    if local:
+        results = run_local(tasks, tri, workers, progress, weights)
+    else:
+        results = run_cluster(tasks, tri, str(scheduler), progress, cancel, weights)
+    sun_res, sky_res = results[:len(sun_spans)], results[len(sun_spans):]
+    lit_h = np.concatenate([r[0] for r in sun_res]) if sun_res else np.zeros(0)
+    beam_wh = np.concatenate([r[1] for r in sun_res]) if sun_res else np.zeros(0)
+    rays = sum(r[2] for r in sun_res)
+    trace_s = sum(r[3] for r in sun_res)
+    sky_rays = sum(r[1] for r in sky_res)
+    sky_s = sum(r[2] for r in sky_res)
+    sky_poly = np.ones(len(samples.polygons))
+    if coarse is not None:
+        assert np.array_equal(coarse.polygons, samples.polygons)
+        sky_view = np.concatenate([r[0] for r in sky_res]) if sky_res else np.zeros(0)
+        sky_poly = _per_polygon(coarse, sky_view)
     diffuse_kwh = sky_poly * float(np.sum(sky.dhi * hours)) / 1000.0 if diffuse else np.zeros(len(sky_poly))
     if progress is not None:
         progress(1.0)
@@ -257,7 +217,9 @@ def analyse(
         period=period,
         place=place,
         daylight_hours=float(np.sum(hours)),
-        stats={"samples": n, "triangles": int(len(tri)), "steps_with_sun": int(len(times)),
-               "sun_rays": rays, "sky_rays": sky_rays, "seconds_total": total_s, "seconds_sun_rays": trace_s,
-               "seconds_sky": sky_s, "seconds_setup": setup_s},
+        stats={"samples": n, "sky_samples": len(coarse) if coarse is not None else 0,
+               "triangles": int(len(tri)), "steps_with_sun": int(len(times)), "chunks": len(tasks),
+               "workers": workers if local else str(scheduler),
+               "sun_rays": rays, "sky_rays": sky_rays, "seconds_total": total_s,
+               "seconds_sun_rays": trace_s, "seconds_sky_rays": sky_s, "seconds_setup": setup_s},
     )
