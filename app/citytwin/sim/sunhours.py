@@ -177,12 +177,14 @@ def analyse(
     sky_spans = _spans(len(coarse), workers) if coarse is not None else []
     local = scheduler is None
     stop = cancel if local else None  # a cluster's tasks are cancelled through the client
+    normal = samples.normal
     tasks: list[Task] = [
-        (sun_chunk, key, SHARED, samples.points[a:b], samples.normal[a:b], sun_grid, hours, sky.dni, stop)
+        (sun_chunk, key, SHARED, samples.points[a:b], normal[a:b], sun_grid, hours, sky.dni, stop)
         for a, b in sun_spans
     ]
     if coarse is not None:
-        tasks += [(sky_chunk, key, SHARED, coarse.points[a:b], coarse.normal[a:b], stop) for a, b in sky_spans]
+        coarse_normal = coarse.normal
+        tasks += [(sky_chunk, key, SHARED, coarse.points[a:b], coarse_normal[a:b], stop) for a, b in sky_spans]
     # progress by expected rays: sun chunks cost about a step's worth per point and step
     weights = [(b - a) * max(len(times), 1) / 2 for a, b in sun_spans] + [(b - a) * 100.0 for a, b in sky_spans]
     setup_s = time.perf_counter() - t0
