@@ -79,14 +79,16 @@ def test_export_2x_sky_has_no_seam_and_overlays_grow(qtbot, make_window, tmp_pat
     a1 = np.asarray(Image.open(win.export_png(tmp_path / "sky1.png", 1)).convert("RGB")).astype(int)
     a2 = np.asarray(Image.open(win.export_png(tmp_path / "sky2.png", 2)).convert("RGB")).astype(int)
     assert a2.shape[:2] == (2 * a1.shape[0], 2 * a1.shape[1])
-    # an empty scene: the middle column is sky from top to bottom, lighter downwards, no jump
-    for a in (a1, a2):
-        col = a[:, a.shape[1] // 2].sum(axis=1)
-        steps = np.diff(col)
-        assert steps.min() >= -2 and steps.max() <= 6, (steps.min(), steps.max())
-        assert col[-1] - col[0] > 150
-    # the 2x picture is the 1x one magnified: same gradient, the compass twice the size
-    assert np.abs(a2[::2, ::2][:, a1.shape[1] // 2] - a1[:, a1.shape[1] // 2]).max() <= 3
+    # an empty scene: the middle column is sky from top to bottom; at 2x it is the 1x column
+    # magnified (VTK's tiles drew the whole gradient in each: it started again halfway down)
+    c1 = a1[:, a1.shape[1] // 2]
+    c2 = a2[:, a2.shape[1] // 2]
+    assert np.abs(c2[::2] - c1).max() <= 3
+    step1 = np.abs(np.diff(c1.sum(axis=1))).max()
+    step2 = np.abs(np.diff(c2.sum(axis=1))).max()
+    assert step2 <= step1 + 3, (step1, step2)  # no jump the 1x picture does not have
+    assert np.ptp(c1.sum(axis=1)) > 10  # a gradient there to restart
+    # the compass twice the size
     (w1, h1), (w2, h2) = _dark_bbox(a1), _dark_bbox(a2)
     assert 1.8 <= w2 / w1 <= 2.2 and 1.8 <= h2 / h1 <= 2.2
     # the city too, and the window draws as before afterwards
