@@ -1,4 +1,4 @@
-"""``citytwin info FILE… [--json] [--crs CRS]``: what a file holds."""
+"""``citytwin info FILE… [--json] [--crs CRS]``: what a file holds (a city model, or a LAS/LAZ point cloud)."""
 
 from __future__ import annotations
 
@@ -123,6 +123,73 @@ def _print_text(d: dict[str, Any], messages: list[str]) -> None:
         out.write(f"  loaded in   {d['load_seconds']:.3f} s\n")
 
 
+def _is_point_cloud(path: str) -> bool:
+    from ..io import detect_format
+
+    try:
+        return Path(path).is_file() and detect_format(path) == "lidar"
+    except CityTwinError:
+        return False
+
+
+def describe_points(cloud: Any, path: str | Path, seconds: float | None = None) -> dict[str, Any]:
+    """What ``info`` prints for a LAS/LAZ point cloud: the keys of :func:`describe` (no objects,
+    no geometry but points) plus ``points``, ``point_format`` and ``classes`` (ASPRS code →
+    count, ``class_names`` beside it)."""
+    from ..io.lidar import ASPRS_CLASSES
+
+    bbox = cloud.bbox()
+    n = len(cloud)
+    degrees = cloud.crs is not None and is_geographic(cloud.crs)
+    xy_decimals = 7 if degrees else 3
+    bbox_wgs84 = None
+    if cloud.crs is not None and n:
+        try:
+            bbox_wgs84 = [round(v, 7) for v in to_wgs84_bbox(bbox, cloud.crs)]
+        except Exception:  # a CRS pyproj cannot take to WGS84
+            bbox_wgs84 = None
+    classes = cloud.class_counts()
+    box = [[round(float(r[0]), xy_decimals), round(float(r[1]), xy_decimals), round(float(r[2]), 3)]
+           for r in bbox] if n else None
+    info: dict[str, Any] = {
+        "file": str(path), "format": cloud.format, "version": cloud.version,
+        "crs": crs_label(cloud.crs), "scene_crs": crs_label(cloud.crs),
+        "crs_in_file": cloud.crs_in_file,
+        "objects": {}, "objects_total": 0, "lods": [],
+        "points": n, "point_format": cloud.point_format,
+        "classes": {str(c): k for c, k in classes.items()},
+        "class_names": {str(c): ASPRS_CLASSES.get(c, "user-defined") for c in classes},
+        "vertices": 0, "polygons": 0, "triangles": 0,
+        "bbox": box, "bbox_units": "degrees" if degrees else "metres", "bbox_scene": box,
+        "bbox_wgs84": bbox_wgs84, "textures": {"found": 0, "missing": 0}, "materials": 0,
+        "skipped_objects": 0, "warnings": {},
+    }
+    if seconds is not None:
+        info["load_seconds"] = round(seconds, 3)
+    return info
+
+
+def _print_points(d: dict[str, Any]) -> None:
+    out = sys.stdout
+    out.write(f"{d['file']}\n")
+    out.write(f"  format      {d['format']} {d['version']} (point format {d['point_format']})\n")
+    crs = d["crs"] if d["crs_in_file"] or d["crs"] == "none" else f"{d['crs']} (stated; none in the file)"
+    out.write(f"  CRS         {crs}\n")
+    out.write(f"  points      {d['points']}\n")
+    if d["classes"]:
+        out.write("  classes\n")
+        for c, n in d["classes"].items():
+            out.write(f"    {c:>3} {d['class_names'][c]:<24}{n:>9}\n")
+    if d["bbox"]:
+        lo, hi = d["bbox"]
+        out.write(f"  bbox        {lo[0]:.2f} {lo[1]:.2f} {lo[2]:.2f} .. {hi[0]:.2f} {hi[1]:.2f} {hi[2]:.2f}\n")
+    if d["bbox_wgs84"]:
+        b = d["bbox_wgs84"]
+        out.write(f"  WGS84       lon {b[0]:.6f} .. {b[2]:.6f}, lat {b[1]:.6f} .. {b[3]:.6f}\n")
+    if "load_seconds" in d:
+        out.write(f"  loaded in   {d['load_seconds']:.3f} s\n")
+
+
 def run(args: argparse.Namespace) -> int:
     from ..io import read
 
@@ -130,6 +197,21 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for f in args.files:
         t0 = time.perf_counter()
+        if _is_point_cloud(f):
+            from ..io.lidar import read_lidar
+
+            try:
+                cloud = read_lidar(f, crs=crs)
+            except CityTwinError as exc:
+                failed += 1
+                print(f"citytwin: error: {exc}", file=sys.stderr)
+                continue
+            d = describe_points(cloud, f, time.perf_counter() - t0)
+            if args.json:
+                sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
+            else:
+                _print_points(d)
+            continue
         try:
             model = read(f, crs=crs)
         except CityTwinError as exc:

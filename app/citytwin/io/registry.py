@@ -9,10 +9,12 @@ from ..core.errors import ReaderError
 from .source import read_head
 
 MESH_SUFFIXES = {".obj", ".ply", ".stl", ".gltf", ".glb", ".off"}
+LIDAR_SUFFIXES = {".las", ".laz"}
 
 
 def detect_format(path: str | Path) -> str:
-    """One of ``citygml``, ``cityjson``, ``cityjsonseq``, ``mesh``, ``geojson``."""
+    """One of ``citygml``, ``cityjson``, ``cityjsonseq``, ``mesh``, ``geojson``, ``lidar``
+    (LAS/LAZ: a point cloud, read by :func:`citytwin.io.lidar.read_lidar`, not by :func:`read`)."""
     p = Path(path)
     name = p.name.lower()
     if name.endswith(".gz"):
@@ -20,6 +22,8 @@ def detect_format(path: str | Path) -> str:
     suffix = Path(name).suffix
     if suffix in MESH_SUFFIXES:
         return "mesh"
+    if suffix in LIDAR_SUFFIXES:
+        return "lidar"
     if name.endswith((".jsonl", ".city.jsonl", ".cjseq")):
         return "cityjsonseq"
     if suffix in (".gml", ".xml", ".citygml"):
@@ -40,7 +44,10 @@ def detect_format(path: str | Path) -> str:
             return "geojson"
         if suffix == ".json":
             return "cityjson"
-    raise ReaderError(p, "unknown file format (expected CityGML, CityJSON, CityJSONSeq, GeoJSON or a mesh)")
+    if head.startswith(b"LASF"):
+        return "lidar"
+    raise ReaderError(p, "unknown file format (expected CityGML, CityJSON, CityJSONSeq, GeoJSON, a mesh "
+                         "or a LAS/LAZ point cloud)")
 
 
 def read(path: str | Path, **kwargs: Any) -> Any:
@@ -49,6 +56,9 @@ def read(path: str | Path, **kwargs: Any) -> Any:
     if not p.exists():
         raise ReaderError(p, "no such file")
     fmt = detect_format(p)
+    if fmt == "lidar":
+        raise ReaderError(p, "a LAS/LAZ point cloud, not a city model (use it as terrain: "
+                             "citytwin analyze flood MODEL --terrain FILE)")
     if fmt == "citygml":
         from .citygml import read_citygml
 
