@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core.errors import Cancelled, CityTwinError
 from ..core.files import atomic_open
+from . import analyze_flood
 
 
 class AnalyzeError(CityTwinError):
@@ -50,6 +51,7 @@ def add_parser(sub: Any) -> None:
                    help="run the chunks on a dask.distributed cluster (e.g. tcp://HOST:8786); "
                         "default: threads on this machine")
     s.set_defaults(handler=run)
+    analyze_flood.add_parser(kinds)
 
 
 def _day(text: str, flag: str) -> date:
