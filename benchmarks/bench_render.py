@@ -24,9 +24,17 @@ For every input file, in this process:
   app's own overhead from the price of showing per-surface colours at all, which
   with llvmpipe is a per-vertex attribute fetch on every triangle corner.
 
+* **effects** (``--effects``): the same orbit through SceneViews with each image effect
+  of :mod:`citytwin.render.effects` alone (FXAA, SSAO, horizon sky), the viewer's
+  defaults and all of them, alternating with the view without effects and with the raw
+  VTK baseline in the same rounds; each is reported as ms per frame, CPU ms per frame
+  and its frame time over the no-effect view's and over raw VTK's (medians of the
+  per-round ratios). ``--shots DIR`` also writes one PNG per configuration of the iso view.
+
 Usage::
 
-    python benchmarks/bench_render.py [FILES...] [--size 1280x800] [--frames 60] [--msaa 0] [--json OUT]
+    python benchmarks/bench_render.py [FILES...] [--size 1280x800] [--frames 60] [--msaa 0] [--effects]
+        [--shots DIR] [--json OUT]
 
 Without files: the committed demo district and the Den Haag CityGML tile.
 """
@@ -132,8 +140,60 @@ def _orbit(frame: Any, frames: int) -> tuple[float, float]:
     return frames / (time.perf_counter() - t), (time.process_time() - c) / frames * 1000.0
 
 
+def _effect_configs() -> dict[str, Any]:
+    from citytwin.render.effects import DEFAULT_EFFECTS, NO_EFFECTS, RenderEffects
+
+    return {"none": NO_EFFECTS, "fxaa": NO_EFFECTS.with_(fxaa=True), "ssao": NO_EFFECTS.with_(ssao=True),
+            "horizon": NO_EFFECTS.with_(horizon=True), "default": DEFAULT_EFFECTS,
+            "all": RenderEffects(fxaa=True, ssao=True, horizon=True)}
+
+
+def bench_effects(model: Any, size: tuple[int, int], frames: int, msaa: int, rounds: int, lod: str,
+                  base: Any, shots: Path | None) -> dict[str, Any]:
+    """Orbit frame cost of each effect configuration, alternating with raw VTK (see the module notes)."""
+    from citytwin.render import SceneView
+
+    views = {}
+    for name, eff in _effect_configs().items():
+        v = SceneView(size=size, multi_samples=msaa, effects=eff)
+        v.add_model(model, lod=lod)
+        v.set_view("iso")
+        if shots is not None:
+            shots.mkdir(parents=True, exist_ok=True)
+            v.screenshot(shots / f"{Path(str(model.source)).name.split('.')[0]}_{name}.png")
+        v.render()  # shaders compiled before the clock starts
+        views[name] = v
+
+    def orbiter(view: Any) -> Any:
+        def frame(deg: float) -> None:
+            view.orbit(deg)
+            view.render()
+            view.render_window.WaitForCompletion()
+        return frame
+
+    ms: dict[str, list[float]] = {k: [] for k in [*views, "raw"]}
+    cpu: dict[str, list[float]] = {k: [] for k in ms}
+    for _ in range(rounds):
+        for name in ms:
+            f, c = _orbit(base.frame if name == "raw" else orbiter(views[name]), frames)
+            ms[name].append(1000.0 / f)
+            cpu[name].append(c)
+    for v in views.values():
+        v.close()
+    out = {}
+    for name in views:
+        out[name] = {
+            "ms_per_frame": float(np.median(ms[name])), "cpu_ms_per_frame": float(np.median(cpu[name])),
+            "vs_none": float(np.median([a / b for a, b in zip(ms[name], ms["none"])])),
+            "vs_raw": float(np.median([a / b for a, b in zip(ms[name], ms["raw"])])),
+            "cpu_vs_none": float(np.median([a / b for a, b in zip(cpu[name], cpu["none"])])),
+        }
+    out["raw"] = {"ms_per_frame": float(np.median(ms["raw"])), "cpu_ms_per_frame": float(np.median(cpu["raw"]))}
+    return out
+
+
 def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds: int = 3,
-               lod: str = "best") -> dict[str, Any]:
+               lod: str = "best", effects: bool = False, shots: Path | None = None) -> dict[str, Any]:
     from citytwin.io import read
     from citytwin.render import SceneView
 
@@ -184,6 +244,7 @@ def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds
             f, c = _orbit(frame, frames)
             fps.append(f)
             cpu.append(c)
+    fx = bench_effects(model, size, frames, msaa, rounds, lod, base, shots) if effects else None
     base.close()
     base_pts.close()
     base_cells.close()
@@ -214,8 +275,23 @@ def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds
             "frame_time_ratio": float(np.median([b / o for o, b in zip(fps_ours, fps_cells)])),
             "cpu_ratio": float(np.median([o / b for o, b in zip(cpu_ours, cpu_cells)]))},
     }
+    if fx is not None:
+        out["effects"] = fx
+    caps = str(sv.render_window.ReportCapabilities() or "")
+    out["gl_renderer"] = next((ln.split(":", 1)[1].strip() for ln in caps.splitlines()
+                               if "renderer string" in ln.lower()), "unknown")
     sv.close()
     return out
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--msaa", type=int, default=0)
     ap.add_argument("--rounds", type=int, default=3, help="orbit rounds per method, alternating (median)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--effects", action="store_true", help="also time FXAA, SSAO and the horizon sky")
+    ap.add_argument("--shots", type=Path, help="with --effects: write the iso view of each configuration here")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # child mode: one file, JSON out
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -233,8 +311,13 @@ def main(argv: list[str] | None = None) -> int:
     import vtk
 
     if args.one:
-        print(json.dumps(bench_file(args.files[0], (w, h), args.frames, args.msaa, args.rounds)))
+        print(json.dumps(bench_file(args.files[0], (w, h), args.frames, args.msaa, args.rounds,
+                                    effects=args.effects, shots=args.shots)))
         return 0
+    log.info("command: %s", " ".join([Path(sys.executable).name, *sys.argv]))
+    log.info("machine: %s, %s CPUs, %s, Python %s, VTK %s, load average %s", _cpu_name(), os.cpu_count(),
+             platform.platform(), platform.python_version(), vtk.vtkVersion.GetVTKVersion(),
+             " ".join(f"{v:.2f}" for v in os.getloadavg()))
     results = []
     for f in args.files or DEFAULT_FILES:
         if not f.exists():
@@ -243,9 +326,15 @@ def main(argv: list[str] | None = None) -> int:
         # a fresh process per file: the first frame includes creating the GL context
         cmd = [sys.executable, __file__, str(f), "--one", "--size", args.size, "--frames", str(args.frames),
                "--msaa", str(args.msaa), "--rounds", str(args.rounds)]
+        if args.effects:
+            cmd.append("--effects")
+        if args.shots is not None:
+            cmd += ["--shots", str(args.shots)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         results.append(r)
+        if len(results) == 1:
+            log.info("OpenGL: %s, %dx%d, MSAA %d", r.get("gl_renderer"), w, h, args.msaa)
         t = r["time_to_first_frame"]
         b = r["baseline_raw_vtk"]
         log.info(
@@ -265,6 +354,13 @@ def main(argv: list[str] | None = None) -> int:
             (r["baseline_raw_vtk_cell_colours"]["frame_time_ratio"] - 1) * 100,
             (r["baseline_raw_vtk_cell_colours"]["cpu_ratio"] - 1) * 100,
         )
+        for name, e in (r.get("effects") or {}).items():
+            if name == "raw":
+                log.info("    raw VTK (same rounds): %.1f ms/frame, %.1f CPU ms/frame", e["ms_per_frame"],
+                         e["cpu_ms_per_frame"])
+                continue
+            log.info("    effects %-8s %6.1f ms/frame %+5.0f %% vs no effects (CPU %+5.0f %%), %5.2fx raw VTK",
+                     name, e["ms_per_frame"], (e["vs_none"] - 1) * 100, (e["cpu_vs_none"] - 1) * 100, e["vs_raw"])
     log.info("load average %s on %s CPUs (other processes share them: compare the two columns, not runs)",
              " ".join(f"{v:.1f}" for v in os.getloadavg()), os.cpu_count())
     report = {

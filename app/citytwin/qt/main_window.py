@@ -52,6 +52,7 @@ from .loader import LoadJob, QtLoader
 from .log_dock import QtLogDock
 from .measure_tool import QtMeasureDock, QtMeasureTool
 from .objects_dock import QtObjectsDock
+from .render_settings import QtRenderSettings
 from .sensor_layers import QtSensorController
 from .shortcuts import TextFieldShortcutGuard
 from .viewport import QtViewport
@@ -252,6 +253,7 @@ class QtMainWindow(QMainWindow):
         v.addSeparator()
         v.addActions([self.act_fly, self.act_walk, self.act_clear_sel])
         v.addAction(self.act_trackball)
+        self.render_settings = QtRenderSettings(self, v)  # View > Rendering: FXAA, SSAO, horizon
         v.addSeparator()
         self.views_menu = v.addMenu("Saved views")
         self.views_menu.aboutToShow.connect(self._fill_views)

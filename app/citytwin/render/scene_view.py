@@ -28,6 +28,7 @@ from vtkmodules.vtkRenderingCore import vtkLight, vtkRenderer, vtkRenderWindow
 from ..model.city import CityModel
 from ..model.scenefile import Camera as SceneCamera
 from ..model.scenefile import View
+from .effects import NO_EFFECTS, Effects, RenderEffects
 from .overlays import Legend, MapOverlays
 from .textures import check_gl
 from .viewtools import window_image
@@ -62,7 +63,8 @@ _CITY_LIGHT_IMPL = """
   float dfHead = max(0.0, normalVCVSOutput.z);
   fragOutput0 = vec4(ambientColor + (dfSun * citySunIntensity + dfHead * cityHeadIntensity) * diffuseColor,
                      opacity);
-"""
+  //VTK::SSAO::Impl
+"""  # this replaces //VTK::Light::Impl before vtkSSAOPass adds its tag after it: the tag is kept by hand
 
 
 def setup_lights(renderer: vtkRenderer) -> None:
@@ -247,6 +249,10 @@ class SceneView:
     sky
         Gradient sky background (a :class:`SkyQuad` drawn where the city is not);
         False gives a plain light background.
+    effects
+        FXAA, SSAO and the horizon sky (:class:`~citytwin.render.effects.RenderEffects`;
+        default none of them, :data:`~citytwin.render.effects.NO_EFFECTS`: the viewer and
+        ``citytwin render`` pass their settings); :meth:`set_effects` changes them.
     renderer, render_window
         VTK objects to use instead of a plotter or a new window.
     """
@@ -260,6 +266,7 @@ class SceneView:
         sky: bool = True,
         renderer: vtkRenderer | None = None,
         render_window: vtkRenderWindow | None = None,
+        effects: RenderEffects | None = None,
     ) -> None:
         self.plotter = plotter
         if plotter is not None:
@@ -286,6 +293,19 @@ class SceneView:
         self.lighting = CityLighting(renderer)
         self.overlays = MapOverlays(self.renderer) if overlays else None
         self.legend: Legend | None = None
+        self._effects = Effects(renderer, self.sky, NO_EFFECTS if effects is None else effects)
+
+    @property
+    def effects(self) -> RenderEffects:
+        return self._effects.state
+
+    def set_effects(self, effects: RenderEffects) -> None:
+        """Turn FXAA, SSAO and the horizon sky on or off (the horizon needs the sky quad)."""
+        self._effects.set(effects, self._effect_bounds())
+        self._request()
+
+    def _effect_bounds(self) -> list[float] | None:
+        return [float(v) for v in self.bounds()] if self.visuals else None
 
     def _request(self, *_: object) -> None:
         self.needs_render = True
@@ -313,6 +333,8 @@ class SceneView:
         self.visuals.append(vis)
         if self.sky is not None:
             self.sky.raise_to_top()
+        if self.effects.ssao:  # its radius follows the scene's size
+            self._effects.set(self.effects, self._effect_bounds())
         self._request()
         return vis
 
@@ -532,6 +554,7 @@ class SceneView:
             v.release()
         self.visuals.clear()
         self.lighting.remove()
+        self._effects.remove()
         if self.sky is not None:
             self.sky.remove()
             self.sky = None

@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from ..model.city import CityModel
 from ..model.scenefile import Camera, SceneFile, View
+from .effects import DEFAULT_EFFECTS, RenderEffects
 from .scene_view import SceneView
 from .viewtools import window_image
 
@@ -35,6 +36,7 @@ def render_to_image(
     overlays: bool = True,
     legend: bool = True,
     textures: bool | Sequence[bool] = True,
+    effects: RenderEffects = DEFAULT_EFFECTS,
 ) -> Path:
     """Render models off-screen to ``out_png``.
 
@@ -64,6 +66,8 @@ def render_to_image(
         Draw the legend of a thematic colouring (``color_by`` an attribute).
     textures
         Draw the images of textured surfaces (one flag for all models, or one per model).
+    effects
+        FXAA, SSAO and the horizon sky (:mod:`citytwin.render.effects`).
 
     Returns
     -------
@@ -75,7 +79,7 @@ def render_to_image(
     out = Path(out_png)
     out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    sv = SceneView(size=size, multi_samples=multi_samples, overlays=overlays)
+    sv = SceneView(size=size, multi_samples=multi_samples, overlays=overlays, effects=effects)
     try:
         flags = [textures] * len(models) if isinstance(textures, bool) else list(textures)
         for m, tex in zip(models, flags):

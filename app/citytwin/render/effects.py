@@ -1,0 +1,173 @@
+"""Optional image effects of a :class:`~citytwin.render.scene_view.SceneView`: FXAA, SSAO and a horizon sky.
+
+* **FXAA** (``vtkRenderer.UseFXAA``): a full-screen anti-aliasing pass over the final
+  image, smoothing the stair steps of polygon edges without multi-sampling (MSAA
+  multiplies the cost of every triangle with software OpenGL).
+* **SSAO** (``vtkRenderer.UseSSAO``, VTK's ``vtkSSAOPass``): screen-space ambient
+  occlusion, darkening creases such as the foot of a wall on the ground. The radius is
+  in scene units (metres), so it is set from the size of the scene.
+* **Horizon** (:class:`Horizon`): the sky quad coloured by the direction of each pixel's
+  view ray instead of its height on the screen: blue overhead, haze at the horizon, a
+  muted ground colour below it, so that the ground and the sky meet at the true
+  horizon whatever the camera's tilt.
+
+Their cost per frame with Mesa llvmpipe is measured by ``benchmarks/bench_render.py
+--effects``; :data:`DEFAULT_EFFECTS` follows those figures (see benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from vtkmodules.vtkRenderingCore import vtkRenderer
+
+__all__ = ["NO_EFFECTS", "DEFAULT_EFFECTS", "EFFECT_NAMES", "GROUND_HAZE", "Effects", "Horizon", "RenderEffects", "apply_effects"]
+
+# below the horizon a light, nearly neutral grey: the "ground" beyond the data must not look like
+# terrain (a green one swallowed the outline of green terrain tiles in the overview)
+GROUND_HAZE = (0.82, 0.85, 0.87)  # just below the horizon: land fading into the haze
+GROUND_NEAR = (0.79, 0.80, 0.78)  # looking down past the city
+
+
+@dataclass(frozen=True)
+class RenderEffects:
+    """Which effects are on."""
+
+    fxaa: bool = True
+    ssao: bool = False
+    horizon: bool = True
+
+    def with_(self, **kw: bool) -> RenderEffects:
+        d = asdict(self)
+        d.update({k: bool(v) for k, v in kw.items() if k in d})
+        return RenderEffects(**d)
+
+
+EFFECT_NAMES = {"fxaa": "Anti-aliasing (FXAA)", "ssao": "Ambient occlusion (SSAO)", "horizon": "Horizon sky"}
+DEFAULT_EFFECTS = RenderEffects()  # what the viewer and 'citytwin render' start with (measured: see bench_render)
+NO_EFFECTS = RenderEffects(fxaa=False, ssao=False, horizon=False)  # a plain SceneView (tests, baselines)
+
+
+_SKY_VS_DEC = """//VTK::PositionVC::Dec
+out vec2 skyNDC;
+"""
+_SKY_VS_IMPL = """
+  gl_Position = vec4(vertexMC.xy, 1.0, 1.0);
+  skyNDC = vertexMC.xy;
+"""
+_SKY_FS_DEC = """//VTK::PositionVC::Dec
+in vec2 skyNDC;
+"""  # the uniforms (skyUpVC, skyTan, ...) are declared by VTK from the custom uniforms
+_SKY_FS_IMPL = """
+  vec3 rayVC = skyParallel == 1 ? vec3(0.0, 0.0, -1.0) : vec3(skyNDC * skyTan, -1.0);
+  // elevation measure, linear on the screen: zero exactly on the horizon line, bands parallel
+  // to it (rows of one colour when the camera does not roll); ~sin(elevation) near the centre
+  float s = dot(rayVC, skyUpVC);
+  vec3 sky = mix(skyHaze, skyTop, sqrt(clamp(s, 0.0, 1.0)));
+  vec3 ground = mix(groundHaze, groundNear, sqrt(clamp(-1.5 * s, 0.0, 1.0)));
+  float t = smoothstep(-0.003, 0.003, s);  // a crisp but not jagged horizon line
+  gl_FragData[0] = vec4(mix(ground, sky, t), 1.0);
+"""
+
+
+class Horizon:
+    """Shades a :class:`~citytwin.render.scene_view.SkyQuad` by view-ray elevation (see the module notes).
+
+    The camera's up axis in view coordinates and the field of view are uploaded at each
+    renderer ``StartEvent``; :meth:`remove` gives the quad its screen gradient back.
+    """
+
+    def __init__(self, renderer: vtkRenderer, sky: Any, top: Sequence[float], haze: Sequence[float],
+                 ground_haze: Sequence[float] = GROUND_HAZE, ground_near: Sequence[float] = GROUND_NEAR) -> None:
+        from vtkmodules.vtkRenderingOpenGL2 import vtkOpenGLShaderProperty
+
+        self.renderer = renderer
+        self.sky = sky
+        self._old = sky.actor.GetShaderProperty()
+        sp = vtkOpenGLShaderProperty()
+        sp.AddVertexShaderReplacement("//VTK::PositionVC::Dec", True, _SKY_VS_DEC, False)
+        sp.AddVertexShaderReplacement("//VTK::PositionVC::Impl", True, _SKY_VS_IMPL, False)
+        sp.AddFragmentShaderReplacement("//VTK::PositionVC::Dec", True, _SKY_FS_DEC, False)
+        sp.AddFragmentShaderReplacement("//VTK::Light::Impl", True, _SKY_FS_IMPL, False)
+        sp.AddFragmentShaderReplacement("discard;", True, "", True)
+        self.uniforms = sp.GetFragmentCustomUniforms()
+        for name, rgb in (("skyTop", top), ("skyHaze", haze), ("groundHaze", ground_haze),
+                          ("groundNear", ground_near)):
+            self.uniforms.SetUniform3f(name, [float(c) for c in rgb])
+        self.shader_property = sp
+        sky.actor.SetShaderProperty(sp)
+        self.update()
+        self._tag = renderer.AddObserver("StartEvent", lambda *_: self.update())  # type: ignore[call-overload,arg-type]
+
+    def update(self) -> None:
+        cam = self.renderer.GetActiveCamera()
+        m = cam.GetViewTransformMatrix()
+        up_vc = [m.GetElement(i, 2) for i in range(3)]  # world +z in view coordinates
+        w, h = self.renderer.GetSize()
+        aspect = w / h if h > 0 else 1.0
+        tan = math.tan(math.radians(cam.GetViewAngle()) / 2.0)
+        self.uniforms.SetUniform3f("skyUpVC", up_vc)
+        self.uniforms.SetUniform2f("skyTan", [tan * aspect, tan])
+        self.uniforms.SetUniformi("skyParallel", int(bool(cam.GetParallelProjection())))
+
+    def remove(self) -> None:
+        self.renderer.RemoveObserver(self._tag)
+        self.sky.actor.SetShaderProperty(self._old)
+        self._old.Modified()  # newer than the mapper's last shader build: it rebuilds with the old one
+
+
+def ssao_radius(bounds: Sequence[float] | None) -> float:
+    """SSAO sample radius in metres: a storey or so, less for a small scene (a single house)."""
+    if bounds is None:
+        return 3.0
+    dx, dy, dz = (abs(float(bounds[2 * i + 1]) - float(bounds[2 * i])) for i in range(3))
+    size = max(dx, dy, dz, 1e-3)
+    if not math.isfinite(size):
+        return 3.0
+    return float(min(max(size * 0.004, 0.05), 4.0))
+
+
+def apply_effects(renderer: vtkRenderer, effects: RenderEffects, bounds: Sequence[float] | None = None) -> None:
+    """Switch FXAA and SSAO of ``renderer`` (the horizon belongs to the sky: see :class:`Horizon`)."""
+    renderer.SetUseFXAA(bool(effects.fxaa))
+    renderer.SetUseSSAO(bool(effects.ssao))
+    if effects.ssao:
+        r = ssao_radius(bounds)
+        renderer.SetSSAORadius(r)
+        renderer.SetSSAOBias(r * 0.06)  # less and flat walls get grainy self-occlusion
+        renderer.SetSSAOKernelSize(16)  # VTK's default 32 doubles the cost on software GL for little gain
+        renderer.SSAOBlurOn()
+
+
+class Effects:
+    """The effects of one renderer and its sky quad (None: no sky, no horizon): what
+    :class:`~citytwin.render.scene_view.SceneView` and the Qt viewport switch."""
+
+    def __init__(self, renderer: vtkRenderer, sky: Any, effects: RenderEffects = NO_EFFECTS) -> None:
+        self.renderer = renderer
+        self.sky = sky
+        self.state = RenderEffects(fxaa=False, ssao=False, horizon=False)
+        self.horizon: Horizon | None = None
+        self.set(effects)
+
+    def set(self, effects: RenderEffects, bounds: Sequence[float] | None = None) -> None:
+        """Switch to ``effects``; ``bounds`` (the scene's, for the SSAO radius)."""
+        from .scene_view import SKY_BOTTOM, SKY_TOP
+
+        self.state = effects
+        apply_effects(self.renderer, effects, bounds)
+        if effects.horizon and self.sky is not None and self.horizon is None:
+            self.horizon = Horizon(self.renderer, self.sky, SKY_TOP, SKY_BOTTOM)
+        elif not effects.horizon and self.horizon is not None:
+            self.horizon.remove()
+            self.horizon = None
+
+    def remove(self) -> None:
+        if self.horizon is not None:
+            self.horizon.remove()
+            self.horizon = None
+        self.renderer.SetUseFXAA(False)
+        self.renderer.SetUseSSAO(False)
