@@ -32,9 +32,10 @@ DEN_HAAG = (80000.0, 455000.0)  # where box coordinates start, in RD New
 
 def write_boxes(path: Path, boxes: list[Box], crs: str = RD_NEW,
                 ground: tuple[float, float, float, float] | None = None,
-                translate: tuple[float, float] = DEN_HAAG) -> Path:
+                translate: tuple[float, float] = DEN_HAAG, parents: dict[str, str] | None = None) -> Path:
     """A CityJSON file of LoD2 box buildings (coordinates are metres from ``translate``,
-    in ``crs``), and optionally a flat TINRelief at z=0."""
+    in ``crs``), and optionally a flat TINRelief at z=0. ``parents`` maps box ids to a
+    parent id: those boxes become BuildingParts of a Building without geometry."""
     verts: list[list[int]] = []
     objects: dict[str, Any] = {}
     scale = 0.001
@@ -57,6 +58,10 @@ def write_boxes(path: Path, boxes: list[Box], crs: str = RD_NEW,
         objects["terrain"] = {"type": "TINRelief", "geometry": [{
             "type": "CompositeSurface", "lod": "1",
             "boundaries": [[[base, base + 1, base + 2]], [[base, base + 2, base + 3]]]}]}
+    for child, parent in (parents or {}).items():
+        objects[child]["type"] = "BuildingPart"
+        objects[child]["parents"] = [parent]
+        objects.setdefault(parent, {"type": "Building", "geometry": [], "children": []})["children"].append(child)
     doc = {"type": "CityJSON", "version": "2.0",
            "transform": {"scale": [scale] * 3, "translate": [translate[0], translate[1], 0.0]},
            "metadata": {"referenceSystem": crs}, "CityObjects": objects, "vertices": verts}

@@ -181,13 +181,17 @@ def test_ray_engine_threads_agree_and_rays_stop_at_triangles() -> None:
     assert sorted(morton_order(o[:1000]).tolist()) == list(range(1000))
 
 
-def test_cancel_stops_the_analysis(tmp_path: Path) -> None:
+def test_cancel_stops_the_analysis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import citytwin.sim.sunhours as sh
+
+    monkeypatch.setattr(sh, "CHUNK_MIN", 200)  # several chunks, run one after the other
     m = _model(tmp_path, [("b", 0, 0, 20, 20, 0, 10)])
     place = Place.of_bbox(m.bbox(), m.crs)
     seen: list[float] = []
     with pytest.raises(Cancelled):
-        analyse(m, Period(EQUINOX, EQUINOX, 10, place.timezone), place, progress=seen.append,
+        analyse(m, Period(EQUINOX, EQUINOX, 10, place.timezone), place, threads=1, progress=seen.append,
                 cancel=lambda: len(seen) > 0)
+    assert 0 < len(seen) and seen[-1] < 1.0  # stopped after the first chunk, well before the end
 
 
 def test_period_checks() -> None:
@@ -240,6 +244,22 @@ def test_cli_sun_hours_csv_per_surface_and_per_object(tmp_path: Path) -> None:
     assert float(objs["low"]["roof_sun_hours"]) < float(objs["tower"]["roof_sun_hours"])
 
 
+def test_per_object_rows_for_buildings_made_of_parts(tmp_path: Path) -> None:
+    src = write_boxes(tmp_path / "b.city.json", [("p1", 0, 0, 10, 20, 0, 6), ("p2", 10, 0, 30, 20, 0, 9),
+                                                  ("solo", 50, 0, 60, 10, 0, 3)],
+                      parents={"p1": "house", "p2": "house"})
+    out = tmp_path / "o.csv"
+    r = _cli("analyze", "sun-hours", str(src), "--date", "2026-06-21", "--step", "60", "--per-object",
+             "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = {r["id"]: r for r in csv.DictReader(out.open())}
+    assert set(rows) == {"house", "p1", "p2", "solo"}
+    assert rows["house"]["parts"] == "2" and rows["p1"]["parts"] == "0" and rows["solo"]["parts"] == "0"
+    assert float(rows["house"]["roof_area_m2"]) == pytest.approx(600)
+    kwh = sum(float(rows[p]["roof_irradiation_kwh"]) for p in ("p1", "p2"))
+    assert float(rows["house"]["roof_irradiation_kwh"]) == pytest.approx(kwh, rel=1e-4)
+
+
 def test_cli_sun_hours_city_json_round_trip(tmp_path: Path) -> None:
     src = write_boxes(tmp_path / "b.city.json", [("b", 0, 0, 20, 20, 0, 10)])
     out = tmp_path / "r.city.json"
@@ -284,8 +304,9 @@ def test_cli_sun_hours_without_crs_needs_crs_or_lonlat(tmp_path: Path) -> None:
 
 
 def test_chunked_through_dask_and_on_a_cluster_gives_identical_results(tmp_path: Path) -> None:
-    import citytwin.sim.sunhours as sh
     from distributed import LocalCluster
+
+    import citytwin.sim.sunhours as sh
 
     m = _model(tmp_path, [("low", 0, 0, 20, 20, 0, 6), ("tower", 5, -30, 15, -20, 0, 40),
                           ("far", 60, 10, 90, 40, 0, 12)], ground=(-100, -100, 150, 100))

@@ -196,12 +196,12 @@ def _totals(model: Any, res: Any) -> Any:
 
 def _object_values(model: Any, res: Any) -> tuple[list[str], list[list[Any]], Any]:
     tot = _totals(model, res)
-    head = ["id", "type"]
+    head = ["id", "type", "parts"]
     for c in ("roof", "facade", "all"):
         head += [f"{c}_area_m2", f"{c}_sun_hours", f"{c}_irradiation_kwh_m2", f"{c}_irradiation_kwh"]
     rows = []
     for k, o in enumerate(tot.objects.tolist()):
-        row: list[Any] = [model.objects.ids[o], model.objects.types[o]]
+        row: list[Any] = [model.objects.ids[o], model.objects.types[o], int(tot.parts[k])]
         for c in ("roof", "facade", "all"):
             row += [tot.area[c][k], tot.mean[c]["sun_hours"][k], tot.mean[c]["irradiation_kwh_m2"][k],
                     tot.total[c]["irradiation_kwh_m2"][k]]
@@ -211,7 +211,7 @@ def _object_values(model: Any, res: Any) -> tuple[list[str], list[list[Any]], An
 
 def _write_objects_csv(path: str, model: Any, res: Any) -> int:
     head, rows, _ = _object_values(model, res)
-    digits = [None, None] + [2, 3, 4, 2] * 3
+    digits = [None, None, None] + [2, 3, 4, 2] * 3
     with atomic_open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(head)
@@ -233,7 +233,7 @@ def _write_cityjson(path: str, model: Any, res: Any, lod: str) -> int:
     index = {model.objects.ids[o]: o for o in range(model.n_objects)}
     for row in rows:
         attrs = {}
-        for name, v in zip(head[2:], row[2:], strict=True):
+        for name, v in zip(head[3:], row[3:], strict=True):
             if isinstance(v, float) and math.isnan(v):
                 continue
             attrs[name] = round(float(v), 4)

@@ -49,6 +49,7 @@ class ObjectTotals:
     of a per-area value, and the value times area, for roofs, façades and all surfaces."""
 
     objects: NDArray[np.int64]
+    parts: NDArray[np.int64]  # 0: the object's own surfaces; k > 0: a parent without surfaces of its own, over its k parts
     area: dict[str, NDArray[np.float64]]
     mean: dict[str, dict[str, NDArray[np.float64]]]  # class -> value name -> per object
     total: dict[str, dict[str, NDArray[np.float64]]]
@@ -56,14 +57,42 @@ class ObjectTotals:
 
 def per_object(model: CityModel, polygons: NDArray[np.int64], areas: NDArray[np.float64],
                classes: NDArray[np.int8], values: dict[str, NDArray[np.float64]]) -> ObjectTotals:
-    """Gather per-polygon ``values`` (per m² or per surface, e.g. sun hours) per object."""
+    """Gather per-polygon ``values`` (per m² or per surface, e.g. sun hours) per object.
+
+    A parent without surfaces of its own (a Building made of BuildingParts) gets a row
+    over all its parts' surfaces, so that every building has its totals; rows never
+    overlap (a parent with surfaces of its own keeps just those).
+    """
     obj = model.polygons.object[polygons].astype(np.int64)
-    objects, inv = np.unique(obj, return_inverse=True)
+    own = np.unique(obj)
+    parents = np.asarray(model.objects.parents, dtype=np.int64)
+    has_own = np.zeros(model.n_objects, dtype=bool)
+    has_own[own] = True
+    # each polygon's row: its object, or the nearest ancestor-without-surfaces chain's top
+    row_obj = [obj]
+    cur = obj.copy()
+    while True:
+        up = parents[cur]
+        lift = (up >= 0) & ~has_own[np.maximum(up, 0)]
+        if not lift.any():
+            break
+        cur = np.where(lift, up, cur)
+        row_obj.append(np.where(lift, cur, -1))
+    extra = [r[r >= 0] for r in row_obj[1:]]
+    src = [np.arange(len(obj))] + [np.flatnonzero(r >= 0) for r in row_obj[1:]]
+    all_obj = np.concatenate([obj, *extra])
+    all_src = np.concatenate(src)
+    objects, inv = np.unique(all_obj, return_inverse=True)
     n = len(objects)
+    child_count = np.bincount(parents[parents >= 0], minlength=model.n_objects)
+    parts = np.where(has_own[objects], 0, child_count[objects]).astype(np.int64)
+    areas = areas[all_src]
+    classes = classes[all_src]
+    values = {k: v[all_src] for k, v in values.items()}
     area: dict[str, NDArray[np.float64]] = {}
     mean: dict[str, dict[str, NDArray[np.float64]]] = {}
     total: dict[str, dict[str, NDArray[np.float64]]] = {}
-    for name, sel in (("roof", classes == ROOF), ("facade", classes == FACADE), ("all", np.ones(len(obj), bool))):
+    for name, sel in (("roof", classes == ROOF), ("facade", classes == FACADE), ("all", np.ones(len(inv), bool))):
         w = np.where(sel, areas, 0.0)
         a = np.bincount(inv, weights=w, minlength=n).astype(np.float64)
         area[name] = a
@@ -73,4 +102,4 @@ def per_object(model: CityModel, polygons: NDArray[np.int64], areas: NDArray[np.
             total[name][key] = t
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean[name][key] = np.where(a > 0, t / np.where(a > 0, a, 1.0), np.nan)
-    return ObjectTotals(objects=objects, area=area, mean=mean, total=total)
+    return ObjectTotals(objects=objects, parts=parts, area=area, mean=mean, total=total)
