@@ -318,6 +318,13 @@ def test_den_haag_tin(data_dir: Path) -> None:
     r = fl.at(g.zmin() + 2.0)
     assert 0 < len(r.objects) < 844
     assert (r.depth_m > 0).all() and (r.depth_m <= 2.0 + 1e-6).all()
+    # the same tile as CityJSON (a TINRelief object, coordinates rounded to the millimetre): the
+    # same grid to the millimetre, but for a centre or two within a millimetre of the outline
+    cj = grid_from_model(read(data_dir / "cityjson/denhaag/DenHaag_01_v1.0.city.json"), 1.0)
+    assert (cj.x0, cj.y0, cj.nx, cj.ny) == (g.x0, g.y0, g.nx, g.ny)
+    assert (cj.nodata != g.nodata).sum() <= 3
+    both = ~g.nodata & ~cj.nodata
+    np.testing.assert_allclose(cj.z[both], g.z[both], atol=2e-3)
 
 
 def test_yokosuka_dem_in_its_utm_zone(data_dir: Path) -> None:
