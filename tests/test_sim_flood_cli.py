@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from boxes import DEN_HAAG
@@ -174,3 +175,37 @@ def test_sloped_terrain_from_another_model(tmp_path: Path) -> None:
     assert row["id"] == "b" and float(row["ground_m"]) == pytest.approx(4.0, abs=1e-3)
     assert float(row["depth_m"]) == pytest.approx(2.0, abs=1e-3)
     assert float(row["flooded_share"]) == pytest.approx(1.0)  # 0.1 x < 6 for x < 60
+
+
+def test_las_with_its_own_crs_in_another_projection(tmp_path: Path) -> None:
+    """An unclassified LAS in ETRS89 / UTM 31N with its CRS in a WKT record, under buildings in RD
+    New: read without --crs, brought into the model's CRS, the lowest point per cell (the points
+    1-3 m above the plane, 'vegetation', are ignored)."""
+    laspy = pytest.importorskip("laspy")
+    from pyproj import CRS, Transformer
+
+    g = np.arange(0.25, 100, 0.5)
+    x, y = (a.ravel() for a in np.meshgrid(g, g[g < 50]))
+    z = 0.1 * x
+    veg = np.random.default_rng(5).uniform(1, 3, len(x))
+    x, y, z = np.concatenate([x, x]), np.concatenate([y, y]), np.concatenate([z, z + veg])
+    e, n = Transformer.from_crs(28992, 25831, always_xy=True).transform(X0 + x, Y0 + y)
+    header = laspy.LasHeader(point_format=6, version="1.4")
+    header.add_crs(CRS.from_epsg(25831))
+    header.offsets = [float(np.floor(e.min())), float(np.floor(n.min())), 0.0]
+    header.scales = [0.001, 0.001, 0.001]
+    las = laspy.LasData(header)
+    las.x, las.y, las.z = e, n, z
+    las.classification = np.ones(len(x), np.uint8)
+    path = tmp_path / "utm.las"
+    las.write(str(path))
+    d = json.loads(run("info", "--json", str(path)).stdout)
+    assert d["format"] == "LAS" and d["crs"] == "EPSG:25831" and d["crs_in_file"] and d["points"] == len(x)
+    city = write_city(tmp_path / "city.city.json", [], [("b", 40, 10, 50, 20, 4.0, 12.0)])
+    out = tmp_path / "las.csv"
+    r = run("analyze", "flood", str(city), "--terrain", str(path), "--level", "6", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    (row,) = rows(out)
+    assert row["ground_from"] == "terrain"
+    # the lowest point of the cell at the corner (x = 40.25) and its neighbours: 4.0 within a few cm
+    assert float(row["ground_m"]) == pytest.approx(4.0, abs=0.06)
