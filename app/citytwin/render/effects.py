@@ -74,7 +74,7 @@ _SKY_FS_IMPL = """
 
 
 class Horizon:
-    """Shades a :class:`~citytwin.render.scene_view.SkyQuad` by view-ray elevation (see the module notes).
+    """Shades a :class:`~citytwin.render.lighting.SkyQuad` by view-ray elevation (see the module notes).
 
     The camera's up axis in view coordinates and the field of view are uploaded at each
     renderer ``StartEvent``; :meth:`remove` gives the quad its screen gradient back.
@@ -155,7 +155,7 @@ class Effects:
 
     def set(self, effects: RenderEffects, bounds: Sequence[float] | None = None) -> None:
         """Switch to ``effects``; ``bounds`` (the scene's, for the SSAO radius)."""
-        from .scene_view import SKY_BOTTOM, SKY_TOP
+        from .lighting import SKY_BOTTOM, SKY_TOP
 
         self.state = effects
         apply_effects(self.renderer, effects, bounds)

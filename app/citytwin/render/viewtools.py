@@ -27,6 +27,8 @@ from vtkmodules.vtkRenderingCore import (
     vtkWindowToImageFilter,
 )
 
+from .lighting import CityLighting, SkyQuad, camera_direction, setup_background, setup_lights
+
 __all__ = [
     "make_renderer", "CityScene", "trackball_style", "display_ray", "camera_state", "apply_camera_state",
     "view_preset", "turntable_orbit", "zoom_about", "interpolate_camera", "window_image", "MeasureOverlay",
@@ -36,8 +38,6 @@ def make_renderer() -> vtkRenderer:
     """A renderer lit and cleared like the off-screen :class:`~citytwin.render.scene_view.SceneView`
     (sun + headlight, light haze background); add :class:`CityScene` for the sky and the
     cheap city lighting, so the window and snapshots look alike."""
-    from .scene_view import setup_background, setup_lights
-
     ren = vtkRenderer()
     setup_background(ren, sky=False)
     setup_lights(ren)
@@ -50,8 +50,6 @@ class CityScene:
     """The sky quad and the city lighting of one renderer (see ``scene_view``)."""
 
     def __init__(self, renderer: vtkRenderer, sky: bool = True) -> None:
-        from .scene_view import CityLighting, SkyQuad
-
         self.renderer = renderer
         self.sky = SkyQuad(renderer) if sky else None
         self.lighting = CityLighting(renderer)
@@ -142,8 +140,6 @@ def view_preset(bounds: NDArray[np.float64], name: str, view_angle: float = 30.0
     axis. With ``points`` (the drawn vertices, sampled) those are fitted instead of the
     corners: a city's box is emptier than the city. The focal point is on the view axis,
     at the height of the box centre (at its depth for views near the horizontal)."""
-    from .scene_view import camera_direction
-
     lo, hi = np.asarray(bounds, dtype=np.float64)
     presets = {"iso": (225.0, 35.0), "reset": (225.0, 35.0), "top": (180.0, 89.9),
                "south": (180.0, 25.0), "north": (0.0, 25.0), "east": (90.0, 25.0), "west": (270.0, 25.0)}

@@ -46,6 +46,7 @@ from ..model.style import (
 )
 from .polydata import city_polydata, lod_triangle_mask
 from .textures import TextureSet, build_texture_set, textured_polydata, textured_triangle_mask, vtk_texture
+from .viewtools import display_ray
 
 log = logging.getLogger(__name__)
 
@@ -806,14 +807,3 @@ class VtkCityVisual:
                 part.actor.SetTexture(None)
                 part.texture = None
         self.changed = Callbacks()
-
-
-def display_ray(renderer: vtkRenderer, x: float, y: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """World-space points on the near and far clipping planes under display pixel ``(x, y)``."""
-    out = []
-    for z in (0.0, 1.0):
-        renderer.SetDisplayPoint(float(x), float(y), z)
-        renderer.DisplayToWorld()
-        w = renderer.GetWorldPoint()
-        out.append(np.array(w[:3]) / (w[3] if w[3] else 1.0))
-    return out[0], out[1]
