@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from typing import Any
 
 import numpy as np
 from vtkmodules.util.numpy_support import numpy_to_vtk
@@ -121,7 +122,7 @@ class MapOverlays:
         # all shapes in one 2D actor with per-point RGBA (one draw call instead of five);
         # parts listed in drawing order: disc, arrow halves, bar, bar's light half
         self.shapes, self._shapes_pd = _poly_actor((1.0, 1.0, 1.0))
-        mapper = self.shapes.GetMapper()
+        mapper: Any = self.shapes.GetMapper()  # a vtkPolyDataMapper2D
         mapper.SetScalarModeToUsePointData()
         mapper.SetColorModeToDirectScalars()
         mapper.ScalarVisibilityOn()
@@ -391,7 +392,7 @@ class ColorBar(vtkPropAssembly):
         self.box, self._box_pd = _poly_actor(WHITE, BOX_OPACITY)
         self.frame, self._frame_pd = _poly_actor(DARK)  # outline of the bar and the tick marks
         self.bar, self._bar_pd = _poly_actor(WHITE)
-        m = self.bar.GetMapper()
+        m: Any = self.bar.GetMapper()  # a vtkPolyDataMapper2D
         m.SetScalarModeToUsePointData()
         m.SetColorModeToDirectScalars()
         m.ScalarVisibilityOn()

@@ -144,11 +144,11 @@ def _read_image(path: str, max_side: int) -> NDArray[np.uint8]:
         w, h = im.size
         if max(w, h) > max_side:
             im.draft("RGB", (max(1, w * max_side // max(w, h)), max(1, h * max_side // max(w, h))))
-        im = im.convert("RGB")
-        if max(im.size) > max_side:
-            f = max_side / max(im.size)
-            im = im.resize((max(1, round(im.size[0] * f)), max(1, round(im.size[1] * f))), Image.Resampling.BOX)
-        arr = np.asarray(im, dtype=np.uint8)
+        rgb = im.convert("RGB")
+        if max(rgb.size) > max_side:
+            f = max_side / max(rgb.size)
+            rgb = rgb.resize((max(1, round(rgb.size[0] * f)), max(1, round(rgb.size[1] * f))), Image.Resampling.BOX)
+        arr = np.asarray(rgb, dtype=np.uint8)
     return np.ascontiguousarray(arr[::-1])
 
 

@@ -587,7 +587,7 @@ class VtkCityVisual:
         self._apply_field()
         if len(self._parts) > 1 and shown != self._shown_textures:
             for part in self._parts[1:]:
-                part.actor.SetTexture(part.texture if shown else None)
+                part.actor.SetTexture(part.texture if shown else None)  # type: ignore[arg-type]
                 # VTK does not notice a removed texture by itself: its shader would keep sampling
                 part.actor.Modified()
                 part.mapper.Modified()
@@ -804,6 +804,6 @@ class VtkCityVisual:
                     consumer = part.actor.GetConsumer(k)
                     if consumer is not None and consumer.IsA("vtkViewport"):
                         consumer.RemoveViewProp(part.actor)
-                part.actor.SetTexture(None)
+                part.actor.SetTexture(None)  # type: ignore[arg-type]
                 part.texture = None
         self.changed = Callbacks()
