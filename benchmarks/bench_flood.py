@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import machine_info  # noqa: E402
+from bench_load import machine_info, print_header  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -78,11 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     res = a.resolution
     info = machine_info(["benchmarks/bench_flood.py", *argv])
     w = sys.stdout.write
-    w(f"# command: {info['command']}\n# git: {info['git']}   date: {info['date_utc']} UTC\n")
-    w(f"# machine: {info['cpu']}, {info['cores']} cores, {info['mem_gb']} GB RAM; python {info['python']}\n")
-    w(f"# versions: numpy {np.__version__}, scipy {scipy.__version__}, matplotlib {mpl_version}\n")
-    w(f"# load average at start: {info['loadavg_start']}\n")
-    w(f"# best of {a.repeat}; resolution {res:g} m\n\n")
+    print_header(info, f"versions: numpy {np.__version__}, scipy {scipy.__version__}, matplotlib {mpl_version}",
+                 f"best of {a.repeat}; resolution {res:g} m")
 
     # ---------------------------------------------------------------- grid build
     w("## grid build\n")

@@ -423,6 +423,18 @@ def machine_info(argv: list[str]) -> dict[str, Any]:
     }
 
 
+def print_header(info: dict[str, Any], *lines: str) -> None:
+    """The command, commit, machine and load lines every benchmark starts with, then ``lines``."""
+    w = sys.stdout.write
+    w(f"# command: {info['command']}\n# git: {info['git']}   date: {info['date_utc']} UTC\n")
+    w(f"# machine: {info['cpu']}, {info['cores']} cores ({info['affinity']} usable), {info['mem_gb']} GB RAM; "
+      f"python {info['python']}\n")
+    w(f"# load average at start: {info['loadavg_start']}\n")
+    for line in lines:
+        w(f"# {line}\n")
+    w("\n")
+
+
 # ------------------------------------------------------------------------------------------ printing
 def _f(v: Any, spec: str, width: int) -> str:
     if v is None:

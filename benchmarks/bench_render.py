@@ -131,6 +131,15 @@ class _Baseline:
         self.win.Finalize()
 
 
+def orbiter(view: Any) -> Any:
+    """One orbit frame of a SceneView: turn by ``deg``, draw, wait for the GPU."""
+    def frame(deg: float) -> None:
+        view.orbit(deg)
+        view.render()
+        view.render_window.WaitForCompletion()
+    return frame
+
+
 def _orbit(frame: Any, frames: int) -> tuple[float, float]:
     """Frames per second (wall clock) and CPU milliseconds per frame (all threads of
     this process, llvmpipe's included: steadier than fps when others load the machine)."""
@@ -163,13 +172,6 @@ def bench_effects(model: Any, size: tuple[int, int], frames: int, msaa: int, rou
             v.screenshot(shots / f"{Path(str(model.source)).name.split('.')[0]}_{name}.png")
         v.render()  # shaders compiled before the clock starts
         views[name] = v
-
-    def orbiter(view: Any) -> Any:
-        def frame(deg: float) -> None:
-            view.orbit(deg)
-            view.render()
-            view.render_window.WaitForCompletion()
-        return frame
 
     ms: dict[str, list[float]] = {k: [] for k in [*views, "raw"]}
     cpu: dict[str, list[float]] = {k: [] for k in ms}
@@ -226,13 +228,6 @@ def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds
     plain = SceneView(size=size, multi_samples=msaa, overlays=False, sky=False)
     plain.add_model(model, lod=lod)
     plain.set_view("iso")
-
-    def orbiter(view: Any) -> Any:
-        def frame(deg: float) -> None:
-            view.orbit(deg)
-            view.render()
-            view.render_window.WaitForCompletion()
-        return frame
 
     # alternate so that background load hits all alike; report the medians
     fps_ours, fps_plain, fps_base, fps_pts, fps_cells = [], [], [], [], []

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import machine_info  # noqa: E402
+from bench_load import machine_info, print_header  # noqa: E402
 
 
 def best(fn: Callable[[], object], repeat: int) -> float:
@@ -49,11 +49,8 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine_info(["benchmarks/bench_sun.py", *argv])
     w = sys.stdout.write
-    w(f"# command: {info['command']}\n# git: {info['git']}   date: {info['date_utc']} UTC\n")
-    w(f"# machine: {info['cpu']}, {info['cores']} cores, {info['mem_gb']} GB RAM; python {info['python']}\n")
-    w(f"# versions: numpy {np.__version__}, pvlib {pvlib.__version__}, pandas {pd.__version__}\n")
-    w(f"# load average at start: {info['loadavg_start']}\n")
-    w(f"# place: lon {lon}, lat {lat}; baseline: pvlib get_solarposition(method='nrel_numpy') (NREL SPA)\n\n")
+    print_header(info, f"versions: numpy {np.__version__}, pvlib {pvlib.__version__}, pandas {pd.__version__}",
+                 f"place: lon {lon}, lat {lat}; baseline: pvlib get_solarposition(method='nrel_numpy') (NREL SPA)")
     w(f"{'instants':>10} {'ours ms':>9} {'SPA ms':>9} {'speed-up':>9} {'max |d elev|':>13} {'max angle':>10}\n")
     for n, freq in ((8760, "h"), (87600, "6min"), (525600, "min")):
         idx = pd.date_range("2026-01-01", periods=n, freq=freq, tz="UTC")

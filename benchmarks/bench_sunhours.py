@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import machine_info  # noqa: E402
+from bench_load import machine_info, print_header  # noqa: E402
 
 
 def raw_trace(tri: np.ndarray, origins: np.ndarray, dirs: np.ndarray, threads: int) -> float:
@@ -65,11 +65,8 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine_info(["benchmarks/bench_sunhours.py", *argv])
     w = sys.stdout.write
-    w(f"# command: {info['command']}\n# git: {info['git']}   date: {info['date_utc']} UTC\n")
-    w(f"# machine: {info['cpu']}, {info['cores']} cores ({info['affinity']} usable), {info['mem_gb']} GB RAM; "
-      f"python {info['python']}\n# load average at start: {info['loadavg_start']}\n")
-    w(f"# one day ({a.date}) at {a.step:g}-minute steps, sample spacing {a.spacing:g} m, {a.threads} threads; "
-      "baseline: embreex run(OCCLUDED) on the same rays, same threads, same order\n\n")
+    print_header(info, f"one day ({a.date}) at {a.step:g}-minute steps, sample spacing {a.spacing:g} m, "
+                 f"{a.threads} threads; baseline: embreex run(OCCLUDED) on the same rays, same threads, same order")
     w(f"{'file':<28} {'triangles':>9} {'points':>8} {'steps':>5} {'rays':>11} {'total s':>8} {'raw s':>7} "
       f"{'ours Mr/s':>9} {'raw Mr/s':>9} {'ratio':>6}\n")
     day = date.fromisoformat(a.date)

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -190,37 +191,32 @@ def _print_points(d: dict[str, Any]) -> None:
         out.write(f"  loaded in   {d['load_seconds']:.3f} s\n")
 
 
-def run(args: argparse.Namespace) -> int:
+def _describe_file(f: str, crs: Any) -> tuple[dict[str, Any], Callable[[dict[str, Any]], None]]:
+    """What ``info`` says of one file, and how to print it as text."""
     from ..io import read
 
+    t0 = time.perf_counter()
+    if _is_point_cloud(f):
+        from ..io.lidar import read_lidar
+
+        cloud = read_lidar(f, crs=crs)
+        return describe_points(cloud, f, time.perf_counter() - t0), _print_points
+    model = read(f, crs=crs)
+    return describe(model, f, time.perf_counter() - t0), lambda d: _print_text(d, model.report.messages)
+
+
+def run(args: argparse.Namespace) -> int:
     crs = parse_crs(args.crs) if args.crs else None
     failed = 0
     for f in args.files:
-        t0 = time.perf_counter()
-        if _is_point_cloud(f):
-            from ..io.lidar import read_lidar
-
-            try:
-                cloud = read_lidar(f, crs=crs)
-            except CityTwinError as exc:
-                failed += 1
-                print(f"citytwin: error: {exc}", file=sys.stderr)
-                continue
-            d = describe_points(cloud, f, time.perf_counter() - t0)
-            if args.json:
-                sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
-            else:
-                _print_points(d)
-            continue
         try:
-            model = read(f, crs=crs)
+            d, print_text = _describe_file(f, crs)
         except CityTwinError as exc:
             failed += 1
             print(f"citytwin: error: {exc}", file=sys.stderr)
             continue
-        d = describe(model, f, time.perf_counter() - t0)
         if args.json:
             sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
         else:
-            _print_text(d, model.report.messages)
+            print_text(d)
     return 1 if failed else 0
