@@ -13,7 +13,8 @@ FORBIDDEN = ("PySide6", "vtkmodules", "vtk", "pyvista", "pyvistaqt")
 @pytest.mark.parametrize(
     "module",
     ["citytwin.core", "citytwin.core.geometry", "citytwin.core.crs", "citytwin.model",
-     "citytwin.model.scene", "citytwin.io", "citytwin.io.registry", "citytwin.io.scene_loader",
+     "citytwin.model.scene", "citytwin.model.colour_source", "citytwin.model.surface_field",
+     "citytwin.io", "citytwin.io.registry", "citytwin.io.scene_loader",
      "citytwin.cli.info", "citytwin.cli.convert"],
 )
 def test_module_loads_no_gui_or_renderer(module: str) -> None:
