@@ -25,12 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import plural
+from ..model.colour_source import SEMANTIC_KEY, ColourSourceRegistry, default_registry
 from ..model.events import EventBus, LayerChanged
 from .checklist import fill_check_list
 from .colorby import ColorByButton
 from .layers import Layer
 
-SEMANTIC = "semantic"
+SEMANTIC = SEMANTIC_KEY
 
 
 def _swatch(kind: str) -> QIcon:
@@ -45,19 +46,6 @@ def _swatch(kind: str) -> QIcon:
     return QIcon(pm)
 
 
-def color_mode_path(label: str, key: str) -> tuple[tuple[str, ...], str]:
-    """Menu groups and leaf label of an extra colour-by entry: a sensor key
-    ``sensors:<method>[/<target>]:<property>`` goes under Sensors ▸ property ▸ method ▸ target."""
-    from .sensor_layers import SURFACE_METHODS, parse_surface_key
-
-    parsed = parse_surface_key(key)
-    if parsed is None:
-        return ("Other",), label
-    method, target, prop = parsed
-    where = {"buildings": "Buildings", "ground": "Ground", "both": "Buildings + ground"}.get(target, target)
-    return ("Sensors", prop, SURFACE_METHODS.get(method, method)), where
-
-
 def lod_choices(layer: Layer) -> list[tuple[str, str | float]]:
     out: list[tuple[str, str | float]] = [("Best per object", "best"), ("Lowest per object", "lowest")]
     out += [(f"LoD {v:g}", v) for v in layer.model.lods()]
@@ -65,11 +53,14 @@ def lod_choices(layer: Layer) -> list[tuple[str, str | float]]:
 
 
 class QtLayersDock(QDockWidget):
-    def __init__(self, bus: EventBus, layers: Callable[[], Sequence[Layer]], parent: QWidget | None = None) -> None:
+    def __init__(self, bus: EventBus, layers: Callable[[], Sequence[Layer]], parent: QWidget | None = None,
+                 sources: ColourSourceRegistry | None = None) -> None:
         super().__init__("Layers", parent)
         self.setObjectName("LayersDock")
         self.bus = bus
         self.layers = layers
+        # the colour sources on offer per layer: semantic, attributes, and what others register (sensors)
+        self.sources = sources if sources is not None else default_registry()
         w = QWidget(self)
         v = QVBoxLayout(w)
         v.setContentsMargins(4, 4, 4, 4)
@@ -103,8 +94,6 @@ class QtLayersDock(QDockWidget):
         v.addLayout(form)
         self.setWidget(w)
         self._filling = False
-        # extra colour-by entries ``(label, key)`` for a layer (the sensor controller's surface colouring)
-        self.extra_color_modes: Callable[[Layer], list[tuple[str, str]]] | None = None
         self.list.itemChanged.connect(self._item_changed)
         self.list.currentRowChanged.connect(self._current_changed)
         self.opacity.valueChanged.connect(lambda val: self._emit("opacity", val / 100.0))
@@ -150,12 +139,8 @@ class QtLayersDock(QDockWidget):
         try:
             self.opacity.setValue(int(round(layer.opacity * 100)))
             self.color_by.clear()
-            self.color_by.addItem("Semantic surface", SEMANTIC)
-            for name in layer.attribute_names():
-                self.color_by.addItem(name, name, ("Attributes",))
-            if self.extra_color_modes is not None:
-                for label, key in self.extra_color_modes(layer):
-                    self.color_by.addItem(label, key, *color_mode_path(label, key))
+            for src in self.sources.sources(layer):  # keys as scene files save them
+                self.color_by.addItem(src.label, src.key(), *src.menu_path)
             i = self.color_by.findData(layer.color_by)
             self.color_by.setCurrentIndex(max(i, 0))
             self.lod.clear()

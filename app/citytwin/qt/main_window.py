@@ -39,6 +39,8 @@ from PySide6.QtWidgets import (
 from ..core.crs import crs_label
 from ..core.errors import plural
 from ..model.city import CityModel
+from ..model.colour_source import SensorColour, default_registry
+from ..model.colour_source import parse as parse_colour_source
 from ..model.events import EventBus, LayerChanged, SelectionChanged
 from ..model.scene import Scene
 from ..model.scenefile import Camera, Dataset, SceneFile, View, read_scene, write_scene
@@ -116,7 +118,8 @@ class QtMainWindow(QMainWindow):
             | QMainWindow.DockOption.AllowNestedDocks
         )
 
-        self.layers_dock = QtLayersDock(self.bus, lambda: self.layers, self)
+        self.colour_sources = default_registry()  # what a layer can be coloured by (the sensors add theirs)
+        self.layers_dock = QtLayersDock(self.bus, lambda: self.layers, self, sources=self.colour_sources)
         self.attributes_dock = QtAttributesDock(self)
         self.objects_dock = QtObjectsDock(self)
         self.log_dock = QtLogDock(self)
@@ -485,13 +488,15 @@ class QtMainWindow(QMainWindow):
         elif ev.what == "opacity":
             layer.opacity = float(ev.value)
             layer.visual.set_opacity(layer.opacity)
-        elif ev.what == "color_by" and self.sensors.is_surface_mode(ev.value):
-            layer.color_by = str(ev.value)  # colour by sensor values: the sensor controller writes them
-            self.sensors.apply_surface(layer)
         elif ev.what == "color_by":
             try:
-                layer.visual.set_color_mode(str(ev.value))
-                layer.color_by = str(ev.value)
+                source = parse_colour_source(ev.value)
+                if isinstance(source, SensorColour):  # sensor values: the sensor controller writes them
+                    layer.color_by = source.key()
+                    self.sensors.apply_surface(layer)
+                else:
+                    layer.visual.set_color_mode(source.key())
+                    layer.color_by = source.key()
             except Exception as exc:
                 self.notify(logging.WARNING, f"Cannot colour {layer.name} by {ev.value}: {exc}")
         elif ev.what == "lod":

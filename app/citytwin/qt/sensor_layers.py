@@ -10,21 +10,18 @@ each), then one vectorised visual update per layer and ONE coalesced render requ
 Hover shows name, value, unit and age in the status bar and a tooltip; a click on
 a sensor shows its datastreams with history charts in the Attributes dock.
 
-Surface colouring: the Layers dock's colour-by combo of a city layer offers
-"Sensors: nearest <property>" and "Sensors: IDW <property>" for its buildings, each
-also with "· ground" and "· buildings + ground" (keys
-``sensors:<method>[/ground|/both]:<property>``, see :func:`surface_key`). The frame
-timer then recomputes the values from the sensors of that property (all sensor layers;
-stale sensors ignored) at most :data:`SURFACE_INTERVAL` apart and only when the sensor
-values at the clock time, their range or the interpolation settings changed:
-buildings get a value per object (``VtkCityVisual.set_object_values``), the ground
-(terrain, roads, land use; the terrain layer split off the model) a value per vertex
-(``VtkCityVisual.set_vertex_values``), smooth across its triangles. Weights
-(:func:`~citytwin.model.sensor_field.field_weights`) are computed once per sensor
-geometry and settings; an update is one ``FieldWeights.apply`` per surface, colours
-only, no geometry rebuild. The interpolation settings (IDW power, neighbours, max
-radius) are the :class:`~citytwin.model.sensor_spec.IdwSettings` of the first sensor
-layer showing the property, edited in the Sensors dock and saved with the layer.
+Surface colouring: the controller registers the sensor colour sources
+(:class:`~citytwin.model.colour_source.SensorColour`: nearest or IDW of each property, on
+buildings, ground or both; keys ``sensors:<method>[/ground|/both]:<property>``) with the
+window's colour-source registry, so the Layers dock offers them for city layers. The frame
+timer then gathers the sensors of each property shown (all sensor layers; stale sensors
+ignored) and hands them to a :class:`~citytwin.model.surface_field.SurfaceField` (Qt-free),
+at most :data:`SURFACE_INTERVAL` apart; it recomputes only when the sensor values at the
+clock time, their range or the interpolation settings changed: buildings get a value per
+object, the ground (terrain, roads, land use; the terrain layer split off the model) a value
+per vertex, colours only, no geometry rebuild. The interpolation settings (IDW power,
+neighbours, max radius) are the :class:`~citytwin.model.sensor_spec.IdwSettings` of the
+first sensor layer showing the property, edited in the Sensors dock and saved with the layer.
 
 The Feed diagnostics dock (:mod:`~citytwin.qt.diagnostics_dock`) is refreshed from the
 frame timer every :data:`DIAGNOSTICS_INTERVAL` seconds (also while hidden, so that its
@@ -62,9 +59,12 @@ from PySide6.QtWidgets import (
 from ..live.session import SensorSession
 from ..live.topics import TopicFilterError, check_topic_filters, topic_filter_problem
 from ..model.clock import SceneClock
+from ..model.colour_source import SensorColour, sensor_sources
+from ..model.colour_source import parse_sensor_key as parse_surface_key
+from ..model.colour_source import sensor_key as surface_key
 from ..model.events import LayerChanged
-from ..model.semantics import SEMANTICS
 from ..model.sensor_spec import IdwSettings, SensorLayerSpec
+from ..model.surface_field import SensorState, SurfaceField, sensor_source
 from ..render import viewtools
 from ..render.sensor_visual import VtkSensorVisual
 from .alerts_dock import QtAlertsDock
@@ -78,32 +78,10 @@ log = logging.getLogger("citytwin")
 FRAME_MS = 33  # ~30 Hz
 CLICK_TOLERANCE = 4
 MAX_CLAMP = 5000  # ground-clamp at most this many distinct sensor sites (one ray each)
-SURFACE_PREFIX = "sensors:"  # colour-by keys of city layers coloured by sensor values
 SURFACE_INTERVAL = 0.25  # s: buildings coloured by sensors are recomputed at most 4 times a second
 DIAGNOSTICS_INTERVAL = 1.0  # s between refreshes of the Feed diagnostics dock
-SURFACE_METHODS = {"nearest": "nearest", "idw": "IDW"}
-SURFACE_TARGETS = {"buildings": "", "ground": " · ground", "both": " · buildings + ground"}  # key -> label suffix
-SURFACE_CANDIDATES = 16  # nearest sensors kept per point, so a silent one needs no new weights
-GROUND_CODES = frozenset(SEMANTICS.index(n) for n in (
-    "Terrain", "Road", "TrafficArea", "AuxiliaryTrafficArea", "Railway", "LandUse"))  # coloured per vertex
-
-
-def surface_key(method: str, prop: str, target: str = "buildings") -> str:
-    """Colour-by key of a city layer coloured by sensors: ``sensors:<method>[/<target>]:<property>``
-    (no target: buildings, as in scene files written before ground colouring)."""
-    return f"{SURFACE_PREFIX}{method}{'' if target == 'buildings' else '/' + target}:{prop}"
-
-
-def parse_surface_key(key: Any) -> tuple[str, str, str] | None:
-    """``(method, target, property)`` of a :func:`surface_key`, None for other colour-by keys."""
-    if not isinstance(key, str) or not key.startswith(SURFACE_PREFIX) or key.count(":") < 2:
-        return None
-    _, mode, prop = key.split(":", 2)
-    method, _, target = mode.partition("/")
-    target = target or "buildings"
-    if method not in SURFACE_METHODS or target not in SURFACE_TARGETS:
-        return None
-    return method, target, prop
+# the sensor colour-by keys (surface_key, parse_surface_key) are those of model/colour_source.py
+__all__ = ["QtSensorController", "SensorEntry", "age_text", "parse_surface_key", "surface_key"]
 
 
 def age_text(seconds: float) -> str:
@@ -188,14 +166,9 @@ class QtSensorController(QObject):
         self._hover_timer.timeout.connect(self._do_hover)
         self.selected: tuple[SensorEntry, int] | None = None
         self._surface_wall = -math.inf
-        self._surface_seen: dict[int, tuple[Any, ...]] = {}  # id(layer) -> what was written last
-        self._centres: dict[int, tuple[Any, ...]] = {}  # id(model) -> (key, centres, building/ground types, mask)
+        self.surface = SurfaceField()  # the fields on buildings and ground, with their caches (Qt-free)
         self._modes_seen: list[tuple[str, str]] = []
-        self._ground: dict[int, tuple[Any, NDArray[np.int64], NDArray[np.float64]]] = {}  # id(model) -> ...
-        self._weights: dict[tuple[int, Any], tuple[Any, Any]] = {}  # (id(layer), part) -> (key, FieldWeights)
-        self._vfields: dict[int, Any] = {}  # id(visual) -> visual carrying a ground field
-        self._styled: dict[int, tuple[Any, ...]] = {}  # id(layer) -> object styling written last (ground only)
-        win.layers_dock.extra_color_modes = self.surface_modes
+        win.colour_sources.register("sensors", self.sensor_sources)
         self._charts: list[tuple[QtSeriesChart, int]] = []
         self.act_add_feed = QAction("Add sensor &feed…", win)
         self.act_add_feed.setStatusTip("Show live or recorded sensor readings: MQTT, SensorThings or a replay file")
@@ -538,22 +511,24 @@ class QtSensorController(QObject):
             out.update(dict.fromkeys(e.visual.properties()))
         return list(out)
 
-    def surface_modes(self, layer: Any = None) -> list[tuple[str, str]]:
-        """Colour-by entries ``(label, key)`` the Layers dock adds for a city layer."""
+    def sensor_sources(self, layer: Any = None) -> list[SensorColour]:
+        """The sensor colour sources on offer for a city layer (the provider registered as ``"sensors"``)."""
         if layer is not None and getattr(layer, "kind", "city") != "city":
             return []
-        return [(f"Sensors: {label} {prop}{SURFACE_TARGETS[target]}", surface_key(method, prop, target))
-                for prop in self.properties() for method, label in SURFACE_METHODS.items()
-                for target in SURFACE_TARGETS]
+        return sensor_sources(self.properties())
+
+    def surface_modes(self, layer: Any = None) -> list[tuple[str, str]]:
+        """Colour-by entries ``(label, key)`` the Layers dock adds for a city layer."""
+        return [(s.label, s.key()) for s in self.sensor_sources(layer)]
 
     @staticmethod
     def is_surface_mode(key: Any) -> bool:
         """True for a colour-by key this controller handles (``sensors:<method>[/<target>]:<property>``)."""
-        return isinstance(key, str) and key.startswith(SURFACE_PREFIX) and key.count(":") >= 2
+        return sensor_source(key) is not None
 
     def apply_surface(self, layer: Any) -> None:
         """Colour ``layer`` by its sensor colour-by key now (the Layers dock chose it)."""
-        self._surface_seen.pop(id(layer), None)
+        self.surface.forget(layer)
         self._update_surfaces(self.clock.time(), time.monotonic(), forced=True)
         self.viewport.request_render()
 
@@ -591,7 +566,7 @@ class QtSensorController(QObject):
         if e.spec.idw == settings:
             return
         e.spec.idw = settings
-        self._surface_seen.clear()  # the settings are part of the weights' key: they are rebuilt
+        self.surface.invalidate()  # the settings are part of the weights' key: they are rebuilt
         if self._update_surfaces(self.clock.time(), time.monotonic(), forced=True):
             self.viewport.request_render()
 
@@ -599,79 +574,7 @@ class QtSensorController(QObject):
         o = self.win.scene.origin
         return np.asarray(o if o is not None else np.zeros(3), dtype=np.float64)
 
-    def _object_frame(self, model: Any) -> tuple[NDArray[np.float64], frozenset[str], frozenset[str]]:
-        """Object xy centres relative to the scene origin, the building types and the ground types."""
-        from ..model.semantics import SEMANTICS, semantic_code
-        from ..model.sensor_field import object_centres
-
-        origin = self._scene_origin()
-        key = tuple(origin.tolist())
-        hit = self._centres.get(id(model))
-        if hit is not None and hit[0] == (model, key):
-            return hit[1], hit[2], hit[3]
-        centres = object_centres(model.object_bboxes(), origin)  # world boxes minus the SCENE origin
-        types = set(model.objects.types)
-        building = frozenset(t for t in types if semantic_code(t) == SEMANTICS.index("Building"))
-        ground = frozenset(t for t in types if semantic_code(t) in GROUND_CODES)
-        is_ground = np.array([t in ground for t in model.objects.types], dtype=bool)
-        tri_obj = np.asarray(model.tri_object)
-        drawn = np.bincount(tri_obj[tri_obj >= 0], minlength=model.n_objects)[: model.n_objects] > 0
-        is_ground &= drawn  # only objects this model draws (a relief split off into a terrain layer is not)
-        self._centres[id(model)] = ((model, key), centres, building, ground, is_ground)
-        return centres, building, ground
-
-    def _ground_points(self, model: Any, objects: NDArray[np.bool_]
-                       ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Vertices of the triangles of ``objects`` and their xy relative to the scene origin."""
-        from ..model.sensor_field import object_vertices
-
-        origin = self._scene_origin()
-        key = (model, tuple(origin.tolist()), objects.tobytes())
-        hit = self._ground.get(id(model))
-        if hit is not None and hit[0] == key:
-            return hit[1], hit[2]
-        idx = object_vertices(model.triangles, model.tri_object, objects)
-        xy = (model.vertices[idx, :2].astype(np.float64) + (np.asarray(model.origin, float)[:2] - origin[:2]))
-        self._ground[id(model)] = (key, idx, xy)
-        return idx, xy
-
-    def _ground_parts(self, lay: Any) -> list[tuple[Any, NDArray[np.bool_]]]:
-        """``(visual, objects)`` drawing the ground of city layer ``lay``: its own ground-type objects
-        (terrain, roads, land use) and the terrain layer split off its model."""
-        self._object_frame(lay.model)
-        sel = self._centres[id(lay.model)][4]
-        parts = []
-        if sel.any():
-            parts.append((lay.visual, sel))
-        for other in self.win.layers:
-            if other.owner is lay:
-                parts.append((other.visual, np.ones(other.model.n_objects, dtype=bool)))
-        return parts
-
-    def _field_values(self, key: Any, pts: NDArray[np.float64], pos: NDArray[np.float64],
-                      vals: NDArray[np.float64], method: str, st: IdwSettings) -> NDArray[np.float64]:
-        """Field values at ``pts``: weights kept per ``key`` while the sensors and settings stay."""
-        from ..model.sensor_field import field_weights
-
-        # the weights depend only on where the sensors are (spare candidates cover silent ones): kept
-        wkey = (method, st, len(pts), pos.tobytes())
-        cached = self._weights.get(key)
-        if cached is None or cached[0] != wkey:
-            cand = SURFACE_CANDIDATES if method == "nearest" else (2 * st.k if st.k > 0 else None)
-            cached = (wkey, field_weights(pts, pos, method=method, power=st.power, k=st.k, candidates=cand,
-                                          max_distance=st.max_distance))
-            self._weights[key] = cached
-        fw = cached[1]
-        out = fw.apply(vals)
-        # points whose candidates all lack a value: from the sensors that have one (rare)
-        redo = np.isnan(out) & fw.refillable() & np.isfinite(pts).all(axis=1)
-        if redo.any() and np.isfinite(vals).any():
-            out[redo] = field_weights(pts[redo], pos, np.isfinite(vals), method=method, power=st.power, k=st.k,
-                                      max_distance=st.max_distance).apply(vals)
-        return out
-
-    def _sensor_state(self, prop: str, t: float) -> tuple[NDArray[np.float64], NDArray[np.float64],
-                                                             tuple[float, float], str]:
+    def _sensor_state(self, prop: str, t: float) -> SensorState:
         """Positions ``(S, 2)``, values (NaN: none or stale), colour range and unit of ``prop``."""
         from ..render.sensor_visual import property_range
 
@@ -693,115 +596,38 @@ class QtSensorController(QObject):
             lo, hi = min(lo, a), max(hi, b)
         if not lo < hi:
             lo, hi = (0.0, 1.0) if not math.isfinite(lo) else (lo, lo + 1.0)
-        return np.concatenate(pos), np.concatenate(vals), (lo, hi), unit
-
-    def _drop_fields(self, keep: set[int]) -> bool:
-        """Clear the vertex fields written on visuals not in ``keep`` (their layer left the ground mode)."""
-        drop = [k for k in self._vfields if k not in keep]
-        shown = {id(lay.visual) for lay in self.win.layers}
-        for k in drop:
-            vis = self._vfields.pop(k)
-            if k in shown:
-                vis.set_vertex_values(None, notify=False)
-        return bool(drop)
+        return SensorState(np.concatenate(pos), np.concatenate(vals), (lo, hi), unit)
 
     def _layer_changed(self, ev: Any) -> None:
         """A Layers dock change: a layer leaving a sensor mode loses its ground field at once."""
         if ev.what != "color_by" or not 0 <= ev.layer < len(self.win.layers):
             return
         lay = self.win.layers[ev.layer]
-        if parse_surface_key(ev.value) is None:
-            self._surface_seen.pop(id(lay), None)
-            if self._drop_fields(set(self._vfields) - {id(v) for v, _ in self._ground_parts(lay)}):
+        if sensor_source(ev.value) is None:
+            if self.surface.release(lay, self.win.layers, self._scene_origin()):
                 self.viewport.request_render()
 
     def _update_surfaces(self, t: float, wall: float, forced: bool = False, revert: bool = False) -> bool:
-        """Recolour city layers coloured by sensors: at most every :data:`SURFACE_INTERVAL` seconds
-        (unless ``forced``) and only where the sensor values at ``t``, their range or the
-        interpolation settings changed.
-
-        Buildings get a value per object (``set_object_values``), the ground (terrain, roads,
-        land use, the terrain layer split off the model) a value per vertex
-        (``set_vertex_values``), smooth across its triangles. With ``revert`` (a sensor
-        layer was removed), layers whose property no sensor layer has any more go back to
-        semantic colours; otherwise they wait (a scene file may name a property before its
-        feed delivered it).
+        """Recolour city layers coloured by sensors (:meth:`SurfaceField.update`): at most every
+        :data:`SURFACE_INTERVAL` seconds (unless ``forced``) and only where the sensor values at
+        ``t``, their range or the interpolation settings changed. With ``revert`` (a sensor layer
+        was removed), layers whose property no sensor layer has any more go back to semantic
+        colours; otherwise they wait (a scene file may name a property before its feed delivered it).
         """
         if not forced and wall - self._surface_wall < SURFACE_INTERVAL:
             return False
         self._surface_wall = wall
-        live = {id(lay.model) for lay in self.win.layers}
-        for cache in (self._centres, self._ground):
-            for k in [k for k in cache if k not in live]:
-                del cache[k]
         modes = self.surface_modes()
         if modes != self._modes_seen:  # new properties (or layers): offer them in the Layers dock
             self._modes_seen = modes
             self.win.layers_dock.refresh()
-        keys = {k for _, k in modes}
-        surfaced = {id(lay) for lay in self.win.layers if lay.color_by in keys}
-        for wk in [wk for wk in self._weights if wk[0] not in surfaced]:
-            del self._weights[wk]
-        wrote = legend = False
-        states: dict[str, Any] = {}
-        fields: set[int] = set()  # visuals that keep a vertex field
-        for lay in self.win.layers:
-            parsed = parse_surface_key(lay.color_by)
-            if parsed is None:
-                continue
-            method, target, prop = parsed
-            if lay.color_by not in keys:
-                if not revert:  # keeps what it shows until its property comes (back)
-                    fields.update(id(v) for v, _ in self._ground_parts(lay))
-                    continue
-                lay.visual.set_color_mode("semantic")
-                lay.color_by = "semantic"
-                self._surface_seen.pop(id(lay), None)
-                self._styled.pop(id(lay), None)
-                self.win.layers_dock.refresh()
-                wrote = legend = True
-                continue
-            parts = self._ground_parts(lay) if target != "buildings" else []
-            fields.update(id(v) for v, _ in parts)
-            if prop not in states:
-                states[prop] = self._sensor_state(prop, t)
-            pos, vals, rng, unit = states[prop]
-            st = self.field_settings(prop)
-            centres, building, ground = self._object_frame(lay.model)
-            sig = (lay.color_by, rng, st, len(centres), vals.tobytes(), pos.tobytes(),
-                   tuple(id(v) for v, _ in parts))
-            if self._surface_seen.get(id(lay)) == sig:
-                continue
-            self._surface_seen[id(lay)] = sig
-            types = frozenset(lay.model.objects.types)
-            if target == "ground":
-                obj_vals = np.full(len(centres), np.nan)
-                context = types - ground  # buildings and the rest in semantic colours
-            else:
-                obj_vals = self._field_values((id(lay), "objects"), centres, pos, vals, method, st)
-                context = (types - building - (ground if target == "both" else frozenset())) if building \
-                    else frozenset()
-            label = f"{prop} [{unit}]" if unit else prop
-            title = f"{label} · {SURFACE_METHODS[method]}"
-            styled = (title, rng, context, len(centres))
-            st_now = lay.visual.styling
-            if target != "ground" or self._styled.get(id(lay)) != styled or st_now.mode != title \
-                    or st_now.value_range != rng:  # ground only: the buildings' colours stay as they are
-                lay.visual.set_object_values(obj_vals, rng[0], rng[1], title, context_types=context, notify=False)
-                self._styled[id(lay)] = styled
-                legend = True
-            for vis, sel in parts:
-                idx, xy = self._ground_points(vis.model, sel)
-                v = self._field_values((id(lay), id(vis)), xy, pos, vals, method, st)
-                full = np.full(len(vis.model.vertices), np.nan)
-                full[idx] = v
-                vis.set_vertex_values(full, rng[0], rng[1], objects=sel, notify=False)
-                self._vfields[id(vis)] = vis
-            wrote = True
-        wrote |= self._drop_fields(fields)
-        if legend:  # the legend only changes with the styling (a new text overlay costs ~1 ms)
+        done = self.surface.update(self.win.layers, {k for _, k in modes}, lambda prop: self._sensor_state(prop, t),
+                                   self.field_settings, self._scene_origin(), revert=revert)
+        if done.reverted:
+            self.win.layers_dock.refresh()
+        if done.legend:  # the legend only changes with the styling (a new text overlay costs ~1 ms)
             self.win._update_legend()
-        return wrote
+        return done.wrote
 
     # ------------------------------------------------------------------ picking
     def pick(self, pos: QPoint) -> tuple[SensorEntry, int] | None:
