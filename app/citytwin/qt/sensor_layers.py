@@ -140,7 +140,7 @@ class QtSensorController(QObject):
         super().__init__(win)
         self.win = win
         self.viewport = win.viewport
-        self.clock = SceneClock()
+        self.clock: SceneClock = getattr(win, "clock", None) or SceneClock()  # the window's one clock
         self.entries: list[SensorEntry] = []
         self.time_dock = QtTimeDock(self.clock, win)
         self.alerts_dock = QtAlertsDock(win)
@@ -168,6 +168,8 @@ class QtSensorController(QObject):
         self._surface_wall = -math.inf
         self.surface = SurfaceField()  # the fields on buildings and ground, with their caches (Qt-free)
         self._modes_seen: list[tuple[str, str]] = []
+        self._modes_props: tuple[str, ...] | None = None
+        self._modes: list[tuple[str, str]] = []
         win.colour_sources.register("sensors", self.sensor_sources)
         self._charts: list[tuple[QtSeriesChart, int]] = []
         self.act_add_feed = QAction("Add sensor &feed…", win)
@@ -519,7 +521,13 @@ class QtSensorController(QObject):
 
     def surface_modes(self, layer: Any = None) -> list[tuple[str, str]]:
         """Colour-by entries ``(label, key)`` the Layers dock adds for a city layer."""
-        return [(s.label, s.key()) for s in self.sensor_sources(layer)]
+        if layer is not None and getattr(layer, "kind", "city") != "city":
+            return []
+        props = tuple(self.properties())
+        if props != self._modes_props:  # built again only when the properties change (checked 4 times a second)
+            self._modes_props = props
+            self._modes = [(s.label, s.key()) for s in sensor_sources(props)]
+        return list(self._modes)
 
     @staticmethod
     def is_surface_mode(key: Any) -> bool:
