@@ -42,6 +42,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="ambient occlusion (SSAO: darker creases; off by default, ~3x the frame time on software GL)")
     r.add_argument("--no-horizon", action="store_true",
                    help="a plain screen gradient behind the city instead of the sky and ground meeting at the horizon")
+    r.add_argument("--sun", metavar="ISO_TIME",
+                   help="light the scene by the sun at this time (ISO 8601, e.g. 2026-06-21T15:00+02:00; "
+                        "without an offset: the place's local time)")
+    sh = r.add_mutually_exclusive_group()
+    sh.add_argument("--shadows", dest="shadows", action="store_true", default=None,
+                    help="the sun casts shadows (default: as the scene file says, else off)")
+    sh.add_argument("--no-shadows", dest="shadows", action="store_false", help="no cast shadows")
     r.set_defaults(handler=_run_render)
 
 
@@ -109,7 +116,8 @@ def _load(inputs: Sequence[str], crs: str | None):  # noqa: ANN202
 
 def render_to_png(inputs: Sequence[str], out: str | Path, size: tuple[int, int] = (1920, 1080),
                   view: str = "iso", color_by: str | None = None, lod: str | float | None = None,
-                  crs: str | None = None, textures: bool = True, effects: Any = None) -> Path:
+                  crs: str | None = None, textures: bool = True, effects: Any = None,
+                  sun: str | None = None, shadows: bool | None = None) -> Path:
     """Read ``inputs`` and write a PNG of them seen from ``view`` (off-screen, no window).
 
     Parameters
@@ -129,6 +137,11 @@ def render_to_png(inputs: Sequence[str], out: str | Path, size: tuple[int, int] 
         Draw textures (a scene file can also switch them off per dataset).
     effects
         A :class:`~citytwin.render.effects.RenderEffects` (default: FXAA and the horizon).
+    sun
+        ISO 8601 time to place the sun at (a scene file's ``time`` otherwise; neither: a
+        fixed sun from the south-west). Needs the scene's CRS.
+    shadows
+        Cast shadows (``None``: the scene file's ``shadows``, else off).
     """
     from ..render.effects import DEFAULT_EFFECTS
     from ..render.snapshot import render_to_image
@@ -156,6 +169,9 @@ def render_to_png(inputs: Sequence[str], out: str | Path, size: tuple[int, int] 
                 known.update(a)
         if color_by not in known:
             raise CityTwinError(f"--color-by {color_by!r}: no object has this attribute")
+    sun_dir = _sun_direction(scene, inputs, sun if sun is not None else (sf.time if sf is not None else None))
+    if shadows is None:
+        shadows = bool(sf.shadows) if sf is not None else False
     flags = [textures] * len(scene.models)
     if sf is not None and textures:
         shown = [d for d in sf.datasets if d.visible]
@@ -163,7 +179,25 @@ def render_to_png(inputs: Sequence[str], out: str | Path, size: tuple[int, int] 
             flags = [d.textures for d in shown]
     return render_to_image(scene.models, out, size=size, view=cam_view, color_by=color_by,  # type: ignore[arg-type]
                            lod=lod if lod is not None else "best", scene=sf, textures=flags,
-                           effects=effects if effects is not None else DEFAULT_EFFECTS)
+                           effects=effects if effects is not None else DEFAULT_EFFECTS,
+                           shadows=bool(shadows), sun=sun_dir)
+
+
+def _sun_direction(scene: Any, inputs: Sequence[str], when: str | None) -> Any:
+    """The sun's direction in scene axes at ``when`` (None below the horizon), or
+    ``"default"`` when no time is asked for."""
+    if when is None:
+        return "default"
+    if scene.crs is None:
+        raise CityTwinError(f"{', '.join(inputs)}: no CRS, so the sun's position is unknown (say --crs)")
+    from ..sim.sunlight import Sunlight
+
+    try:
+        sunlight = Sunlight.of_bbox(scene.bbox(), scene.crs)
+        t = sunlight.parse(when)
+    except ValueError as exc:
+        raise CityTwinError(f"--sun: {exc}") from None
+    return sunlight.direction(t)
 
 
 def _run_render(args: argparse.Namespace) -> int:
@@ -172,7 +206,8 @@ def _run_render(args: argparse.Namespace) -> int:
 
     effects = RenderEffects(fxaa=not args.no_fxaa, ssao=args.ssao, horizon=not args.no_horizon)
     out = render_to_png(args.input, args.out, size=size, view=args.view, color_by=args.color_by,
-                        lod=_lod(args.lod), crs=args.crs, textures=not args.no_textures, effects=effects)
+                        lod=_lod(args.lod), crs=args.crs, textures=not args.no_textures, effects=effects,
+                        sun=args.sun, shadows=args.shadows)
     log.info("wrote %s", out)
     print(out)  # the one line of output of the command: the file written
     return 0

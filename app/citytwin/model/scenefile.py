@@ -6,6 +6,8 @@ Format (``version = 1``)::
     title = "..."
     crs = "EPSG:25832"          # scene CRS (optional)
     color_by = "semantic"       # default colouring for datasets that do not say
+    shadows = true              # optional: the sun casts shadows (default false)
+    time = "2026-06-21T15:00"   # optional: the clock's time for the sun (ISO 8601; no offset: local time)
 
     [[datasets]]
     name = "District"
@@ -100,6 +102,8 @@ class SceneFile:
     crs: str | None = None
     color_by: str = "semantic"
     sensors: list[dict[str, Any]] = field(default_factory=list)  # SensorLayerSpec.to_dict() tables
+    shadows: bool = False  # the sun casts shadows in the view
+    time: str | None = None  # ISO 8601 time for the sun (no offset: the place's local time)
 
     def view(self, name: str) -> View | None:
         """The saved view called ``name`` (case-insensitive), or None."""
@@ -203,7 +207,25 @@ def read_scene(path: str | Path) -> SceneFile:
         crs=doc.get("crs"),
         color_by=str(doc.get("color_by", "semantic")),
         sensors=sensors,
+        shadows=_flag(doc.get("shadows", False), p, "shadows"),
+        time=_text(doc.get("time"), p, "time"),
     )
+
+
+def _flag(value: Any, path: Path, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise ReaderError(path, f"{what} must be true or false, got {value!r}")
+    return value
+
+
+def _text(value: Any, path: Path, what: str) -> str | None:
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):  # a TOML date-time literal
+        return str(value.isoformat())
+    if not isinstance(value, str):
+        raise ReaderError(path, f"{what} must be text (ISO 8601), got {value!r}")
+    return value
 
 
 # ------------------------------------------------------------------ writing
@@ -251,6 +273,8 @@ def scene_toml(scene: SceneFile, path: str | Path) -> str:
     base = Path(path).resolve().parent
     lines = ["# citytwin scene file", *_table({
         "version": scene.version, "title": scene.title or None, "crs": scene.crs, "color_by": scene.color_by,
+        "shadows": True if scene.shadows else None,  # written only when on: old files stay as they were
+        "time": scene.time,
     })]
     for d in scene.datasets:
         dp = Path(d.path)

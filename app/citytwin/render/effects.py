@@ -11,6 +11,15 @@
   muted ground colour below it, so that the ground and the sky meet at the true
   horizon whatever the camera's tilt.
 
+* **Shadows** (:class:`ShadowPasses`): the sun casts shadows through VTK's shadow-map
+  passes (vtkShadowMapBakerPass draws the scene's depth seen from the sun into a square
+  map, vtkShadowMapPass draws the scene with it). They replace the renderer's own
+  sequence, so FXAA, SSAO, translucent layers and overlays are passes of the chain too.
+  The city shader reads the map itself (:mod:`.lighting`): a hard test with a
+  slope-scaled bias in metres instead of VTK's exponential falloff, which washes shadows
+  out over a scene hundreds of metres deep. The map's frustum is the sun's parallel view
+  of the visible props' bounds (VTK fits it), so no part of the scene falls outside it.
+
 Their cost per frame with Mesa llvmpipe is measured by ``benchmarks/bench_render.py
 --effects``; :data:`DEFAULT_EFFECTS` follows those figures (see benchmarks/README.md).
 """
@@ -24,7 +33,7 @@ from typing import Any
 
 from vtkmodules.vtkRenderingCore import vtkRenderer
 
-__all__ = ["NO_EFFECTS", "DEFAULT_EFFECTS", "EFFECT_NAMES", "GROUND_HAZE", "Effects", "Horizon", "RenderEffects", "apply_effects"]
+__all__ = ["SHADOW_RESOLUTION", "ShadowPasses", "NO_EFFECTS", "DEFAULT_EFFECTS", "EFFECT_NAMES", "GROUND_HAZE", "Effects", "Horizon", "RenderEffects", "apply_effects"]
 
 # below the horizon a light, nearly neutral grey: the "ground" beyond the data must not look like
 # terrain (a green one swallowed the outline of green terrain tiles in the overview)
@@ -142,15 +151,96 @@ def apply_effects(renderer: vtkRenderer, effects: RenderEffects, bounds: Sequenc
         renderer.SSAOBlurOn()
 
 
+SHADOW_RESOLUTION = 2048  # texels a side of the shadow map
+
+
+class ShadowPasses:
+    """The render-pass chain of a renderer drawing the sun's shadows (see the module notes).
+
+    ``lights, shadow-map bake, opaque (with SSAO when on) with shadows, translucent
+    (order-independent or depth peeling, as the renderer asks), volumes, overlays`` under
+    one camera pass, and FXAA over the result when on (:meth:`use_fxaa` switches it per
+    frame without rebuilding anything).
+    """
+
+    def __init__(self, renderer: vtkRenderer, effects: RenderEffects, bounds: Sequence[float] | None = None,
+                 resolution: int = SHADOW_RESOLUTION) -> None:
+        from vtkmodules.vtkRenderingOpenGL2 import (
+            vtkCameraPass,
+            vtkDualDepthPeelingPass,
+            vtkLightsPass,
+            vtkOpaquePass,
+            vtkOpenGLFXAAPass,
+            vtkOrderIndependentTranslucentPass,
+            vtkOverlayPass,
+            vtkRenderPassCollection,
+            vtkSequencePass,
+            vtkShadowMapPass,
+            vtkSSAOPass,
+            vtkTranslucentPass,
+            vtkVolumetricPass,
+        )
+
+        def sequence(*passes: Any) -> Any:
+            seq = vtkSequencePass()
+            coll = vtkRenderPassCollection()
+            for p in passes:
+                coll.AddItem(p)
+            seq.SetPasses(coll)
+            return seq
+
+        self.renderer = renderer
+        self.shadow_pass = vtkShadowMapPass()
+        self.baker = self.shadow_pass.GetShadowMapBakerPass()
+        self.baker.SetResolution(int(resolution))
+        if effects.ssao:
+            r = ssao_radius(bounds)
+            ssao = vtkSSAOPass()
+            ssao.SetRadius(r)
+            ssao.SetBias(r * 0.06)
+            ssao.SetKernelSize(16)
+            ssao.BlurOn()
+            ssao.SetDelegatePass(vtkOpaquePass())
+            self.shadow_pass.SetOpaqueSequence(sequence(vtkLightsPass(), ssao))
+        translucent: Any
+        if renderer.GetUseDepthPeeling():
+            translucent = vtkDualDepthPeelingPass()
+            translucent.SetMaximumNumberOfPeels(renderer.GetMaximumNumberOfPeels())
+        else:
+            translucent = vtkOrderIndependentTranslucentPass()
+        translucent.SetTranslucentPass(vtkTranslucentPass())
+        self.camera_pass = vtkCameraPass()
+        self.camera_pass.SetDelegatePass(sequence(vtkLightsPass(), self.baker, self.shadow_pass, translucent,
+                                                  vtkVolumetricPass(), vtkOverlayPass()))
+        self.fxaa_pass = vtkOpenGLFXAAPass()
+        self.fxaa_pass.SetDelegatePass(self.camera_pass)
+        self.fxaa = False
+        self.use_fxaa(effects.fxaa)
+
+    def use_fxaa(self, on: bool) -> None:
+        self.fxaa = bool(on)
+        self.renderer.SetPass(self.fxaa_pass if self.fxaa else self.camera_pass)
+
+    def remove(self) -> None:
+        self.renderer.SetPass(None)  # type: ignore[arg-type]
+        win = self.renderer.GetRenderWindow()
+        if win is not None:  # the baker complains when deleted holding its light cameras and maps
+            self.fxaa_pass.ReleaseGraphicsResources(win)
+
+
 class Effects:
     """The effects of one renderer and its sky quad (None: no sky, no horizon): what
     :class:`~citytwin.render.scene_view.SceneView` and the Qt viewport switch."""
 
-    def __init__(self, renderer: vtkRenderer, sky: Any, effects: RenderEffects = NO_EFFECTS) -> None:
+    def __init__(self, renderer: vtkRenderer, sky: Any, effects: RenderEffects = NO_EFFECTS,
+                 shadows: bool = False) -> None:
         self.renderer = renderer
         self.sky = sky
         self.state = RenderEffects(fxaa=False, ssao=False, horizon=False)
         self.horizon: Horizon | None = None
+        self.shadows = bool(shadows)
+        self.passes: ShadowPasses | None = None
+        self._bounds: Sequence[float] | None = None
         self.set(effects)
 
     def set(self, effects: RenderEffects, bounds: Sequence[float] | None = None) -> None:
@@ -158,14 +248,37 @@ class Effects:
         from .lighting import SKY_BOTTOM, SKY_TOP
 
         self.state = effects
+        self._bounds = bounds
         apply_effects(self.renderer, effects, bounds)
+        self._build_passes()
         if effects.horizon and self.sky is not None and self.horizon is None:
             self.horizon = Horizon(self.renderer, self.sky, SKY_TOP, SKY_BOTTOM)
         elif not effects.horizon and self.horizon is not None:
             self.horizon.remove()
             self.horizon = None
 
+    def set_shadows(self, on: bool) -> None:
+        """Cast the sun's shadows (a pass chain replacing the renderer's own) or not."""
+        self.shadows = bool(on)
+        self._build_passes()
+
+    def _build_passes(self) -> None:
+        if self.passes is not None:
+            self.passes.remove()
+            self.passes = None
+        if self.shadows:
+            self.passes = ShadowPasses(self.renderer, self.state, self._bounds)
+
+    def use_fxaa(self, on: bool) -> None:
+        """FXAA on this frame or not (the viewer draws it on still frames only)."""
+        self.renderer.SetUseFXAA(bool(on))
+        if self.passes is not None:
+            self.passes.use_fxaa(on)
+
     def remove(self) -> None:
+        if self.passes is not None:
+            self.passes.remove()
+            self.passes = None
         if self.horizon is not None:
             self.horizon.remove()
             self.horizon = None

@@ -17,7 +17,7 @@ from vtkmodules.vtkRenderingCore import vtkLight, vtkRenderer
 
 from .textures import check_gl
 
-__all__ = ["SKY_BOTTOM", "SKY_TOP", "CityLighting", "SkyQuad", "camera_direction", "setup_background", "setup_lights"]
+__all__ = ["NIGHT_AMBIENT", "NIGHT_HEAD", "NIGHT_TINT", "SKY_BOTTOM", "SKY_TOP", "CityLighting", "scene_sun", "shadow_bias", "SkyQuad", "camera_direction", "setup_background", "setup_lights"]
 
 SKY_TOP = (0.50, 0.66, 0.84)
 SKY_BOTTOM = (0.90, 0.93, 0.96)
@@ -39,13 +39,54 @@ HEAD_INTENSITY = 0.38
 # per fragment; with software OpenGL (llvmpipe) the two lights cost about a quarter
 # of the frame. The sun's direction in view coordinates is a custom uniform updated
 # before each render, so the shader does not depend on the renderer's lights.
+#
+# It is substituted *after* VTK's own (a post replacement: ``//VTK::Light::Impl`` is
+# kept at the end of VTK's lighting code), so that render passes see the tag they expect:
+# vtkShadowMapBakerPass writes the light-space depth after it, vtkShadowMapPass puts its
+# shadow factors before it and vtkSSAOPass adds its tag after it. VTK's lighting is then
+# dead code the GLSL compiler drops (its output is overwritten here). Where the shadow pass
+# is drawing, ``CITY_SHADOWS`` is defined (see _SHADOW_MARK) and the sun term is
+# multiplied by the light reaching the fragment, read from the pass's shadow map.
 _CITY_LIGHT_IMPL = """
-  float dfSun = max(0.0, dot(normalVCVSOutput, -citySunVC));
+  float citySunLit = 1.0;
+#ifdef CITY_SHADOWS
+  {
+    vec4 sc = shadowTransform0 * vertexVC;
+    if (sc.w > 0.0) {
+      vec2 sp = sc.xy / sc.w;
+      sp.x = 0.5 + (sp.x - 0.5) / cityBakeAspect;  // the baker drew with the window's aspect
+      if (sp.x >= 0.0 && sp.x <= 1.0 && sp.y >= 0.0 && sp.y <= 1.0 && sc.z <= 1.0) {
+        // the map holds exp(11 z) of the nearest surface (vtkShadowMapBakerPass, z 0..1 near..far),
+        // read texel by texel: filtering would blend in the cleared texels (< 1) beside the
+        // scene's edges, which are no surface, and draw dark seams there
+        ivec2 size = textureSize(shadowMap0, 0);
+        float m = texelFetch(shadowMap0, clamp(ivec2(sp * vec2(size)), ivec2(0), size - 1), 0).r;
+        if (m >= 1.0) {
+          float zOcc = log(m) / 11.0;
+          float behind = (sc.z - zOcc) * (shadowFarZ0 - shadowNearZ0);  // metres behind the occluder
+          float cosL = clamp(dot(normalVCVSOutput, -citySunVC), 0.05, 1.0);
+          float bias = cityShadowBias * (1.0 + 2.0 * sqrt(1.0 - cosL * cosL) / cosL);  // slope-scaled
+          citySunLit = 1.0 - smoothstep(bias, 2.0 * bias, behind);
+        }
+      }
+    }
+  }
+#endif
+  float dfSun = max(0.0, dot(normalVCVSOutput, -citySunVC)) * citySunLit;
   float dfHead = max(0.0, normalVCVSOutput.z);
-  fragOutput0 = vec4(ambientColor + (dfSun * citySunIntensity + dfHead * cityHeadIntensity) * diffuseColor,
-                     opacity);
-  //VTK::SSAO::Impl
-"""  # this replaces //VTK::Light::Impl before vtkSSAOPass adds its tag after it: the tag is kept by hand
+  fragOutput0 = vec4(cityTint * (ambientColor * cityAmbient + (dfSun * citySunIntensity + dfHead * cityHeadIntensity)
+                                 * diffuseColor), opacity);
+  //VTK::Light::Impl
+"""
+# vtkShadowMapPass's code at //VTK::Light::Impl starts with this line where its light 0 (the sun)
+# casts a shadow: it gets a define in front that switches the lookup above on
+_SHADOW_MARK = "vec2 factor0 = calcShadow("
+_SHADOW_DEFINE = "\n#define CITY_SHADOWS 1\nvec2 factor0 = calcShadow("
+
+#: Below the horizon: no sun, a dim bluish (moonlit) fill from the headlight and the ambient term
+NIGHT_HEAD = 0.3
+NIGHT_AMBIENT = 0.8
+NIGHT_TINT = (0.72, 0.80, 1.0)
 
 
 def setup_lights(renderer: vtkRenderer) -> None:
@@ -73,6 +114,28 @@ def setup_lights(renderer: vtkRenderer) -> None:
     renderer.SetTwoSidedLighting(True)
 
 
+def scene_sun(renderer: vtkRenderer) -> vtkLight | None:
+    """The renderer's sun (its first scene light, see :func:`setup_lights`), or None."""
+    lights = renderer.GetLights()
+    for i in range(lights.GetNumberOfItems()):
+        light = vtkLight.SafeDownCast(lights.GetItemAsObject(i))
+        if light is not None and light.LightTypeIsSceneLight():
+            return light
+    return None
+
+
+def shadow_bias(bounds: Sequence[float] | None, resolution: int) -> float:
+    """Metres a surface must lie behind the nearest one in the shadow map to be in shadow:
+    about two texels of a map covering the scene (the sun's view of its bounding box)."""
+    if bounds is None:
+        return 0.3
+    size = np.array([abs(float(bounds[2 * i + 1]) - float(bounds[2 * i])) for i in range(3)])
+    diag = float(np.linalg.norm(size))
+    if not math.isfinite(diag):
+        return 0.3
+    return float(max(0.05, 2.0 * diag / max(int(resolution), 1)))
+
+
 class CityLighting:
     """One shader property shared by a renderer's city actors: sun + headlight, diffuse only.
 
@@ -91,15 +154,19 @@ class CityLighting:
                        dtype=np.float64)
         self.sun_towards = d / np.linalg.norm(d)  # world direction towards the sun
         self.shader_property = vtkOpenGLShaderProperty()
-        self.shader_property.AddFragmentShaderReplacement("//VTK::Light::Impl", True, _CITY_LIGHT_IMPL, False)
+        self.shader_property.AddFragmentShaderReplacement("//VTK::Light::Impl", False, _CITY_LIGHT_IMPL, False)
+        self.shader_property.AddFragmentShaderReplacement(_SHADOW_MARK, False, _SHADOW_DEFINE, False)
         # VTK's fragment shader discards fragments with alpha <= 0; a shader that may
         # discard gets no early depth write in llvmpipe, so hidden surfaces are shaded.
         # The city's colours are RGB (alpha 1): alpha is the actor's opacity, and a
         # visual with opacity 0 hides its actor instead (VtkCityVisual.set_opacity).
         self.shader_property.AddFragmentShaderReplacement("discard;", True, "", True)
         self.uniforms = self.shader_property.GetFragmentCustomUniforms()
-        self.uniforms.SetUniformf("citySunIntensity", float(sun_intensity))
-        self.uniforms.SetUniformf("cityHeadIntensity", float(head_intensity))
+        self.sun_intensity = float(sun_intensity)
+        self.head_intensity = float(head_intensity)
+        self.night = False
+        self.uniforms.SetUniformf("cityShadowBias", 0.3)
+        self._set_levels()
         self.update()
         self._gl_checked = False
         self._tag = renderer.AddObserver("StartEvent", lambda *_: self._on_start())  # type: ignore[call-overload,arg-type]
@@ -119,12 +186,44 @@ class CityLighting:
         actor.SetShaderProperty(self.shader_property)
         actor.GetProperty().SetSpecular(0.0)
 
+    def _set_levels(self) -> None:
+        night = self.night
+        self.uniforms.SetUniformf("citySunIntensity", 0.0 if night else self.sun_intensity)
+        self.uniforms.SetUniformf("cityHeadIntensity", NIGHT_HEAD if night else self.head_intensity)
+        self.uniforms.SetUniformf("cityAmbient", NIGHT_AMBIENT if night else 1.0)
+        self.uniforms.SetUniform3f("cityTint", list(NIGHT_TINT) if night else [1.0, 1.0, 1.0])
+
+    def set_sun(self, towards: Sequence[float] | None) -> None:
+        """The sun's direction (unit vector from the scene towards the sun, scene axes),
+        or ``None`` with the sun below the horizon: no sun light, a dim moonlit fill."""
+        if towards is None:
+            self.night = True
+        else:
+            d = np.asarray(towards, dtype=np.float64)
+            self.sun_towards = d / np.linalg.norm(d)
+            self.night = False
+        light = scene_sun(self.renderer)
+        if light is not None:  # the VTK sun: other actors' light and the shadow map's view
+            light.SetSwitch(not self.night)
+            light.SetPosition(*(float(v) for v in self.sun_towards))
+            light.SetFocalPoint(0.0, 0.0, 0.0)
+        self._set_levels()
+        self.update()
+
+    def set_shadow_bias(self, metres: float) -> None:
+        """Depth offset (at normal incidence) before a surface counts as behind another in the shadow map."""
+        self.uniforms.SetUniformf("cityShadowBias", float(metres))
+
     def update(self) -> None:
         """Sun direction (light travelling towards the scene) in view coordinates."""
         m = self.renderer.GetActiveCamera().GetViewTransformMatrix()
         rot = np.array([[m.GetElement(i, j) for j in range(3)] for i in range(3)])
         vc = rot @ (-self.sun_towards)
         self.uniforms.SetUniform3f("citySunVC", [float(v) for v in vc])
+        # vtkShadowMapBakerPass draws the light's view into a square map but projects it
+        # with the renderer's aspect ratio; the lookup undoes that (see _CITY_LIGHT_IMPL)
+        w, h = self.renderer.GetSize()
+        self.uniforms.SetUniformf("cityBakeAspect", float(w) / float(h) if w > 0 and h > 0 else 1.0)
 
     def remove(self) -> None:
         self.renderer.RemoveObserver(self._tag)
@@ -189,6 +288,10 @@ class SkyQuad:
         sp = vtkOpenGLShaderProperty()
         sp.AddVertexShaderReplacement("//VTK::PositionVC::Impl", True, _SKY_VS_POSITION, False)
         sp.AddFragmentShaderReplacement("discard;", True, "", True)  # opaque: keep early depth writes
+        # its own unlit colour, no tag left for render passes: vtkShadowMapPass would put a
+        # shadow lookup there that needs view coordinates, which the quad's vertex shader lacks
+        sp.AddFragmentShaderReplacement("//VTK::Light::Impl", True,
+                                        "  gl_FragData[0] = vec4(ambientColor + diffuseColor, opacity);\n", False)
         self.actor = vtkActor()
         self.actor.SetMapper(mapper)
         self.actor.SetShaderProperty(sp)

@@ -69,6 +69,11 @@ class SceneView:
         ``citytwin render`` pass their settings); :meth:`set_effects` changes them.
     renderer, render_window
         VTK objects to use instead of a plotter or a new window.
+    shadows
+        The sun casts shadows (:class:`~citytwin.render.effects.ShadowPasses`); :meth:`set_shadows`.
+    sun
+        Unit vector towards the sun in scene axes (default: a fixed sun from the south-west,
+        high); ``None`` for the sun below the horizon. :meth:`set_sun` moves it.
     """
 
     def __init__(
@@ -81,6 +86,8 @@ class SceneView:
         renderer: vtkRenderer | None = None,
         render_window: vtkRenderWindow | None = None,
         effects: RenderEffects | None = None,
+        shadows: bool = False,
+        sun: Sequence[float] | None | str = "default",
     ) -> None:
         self.plotter = plotter
         if plotter is not None:
@@ -107,7 +114,31 @@ class SceneView:
         self.lighting = CityLighting(renderer)
         self.overlays = MapOverlays(self.renderer) if overlays else None
         self.legend: Legend | None = None
-        self._effects = Effects(renderer, self.sky, NO_EFFECTS if effects is None else effects)
+        self._effects = Effects(renderer, self.sky, NO_EFFECTS if effects is None else effects, shadows=shadows)
+        if not isinstance(sun, str):
+            self.set_sun(sun)
+
+    @property
+    def shadows(self) -> bool:
+        return self._effects.shadows
+
+    def set_shadows(self, on: bool) -> None:
+        """The sun casts shadows, or not."""
+        self._effects.set_shadows(on)
+        self._update_shadow_bias()
+        self._request()
+
+    def set_sun(self, towards: Sequence[float] | None) -> None:
+        """Move the key light: a unit vector from the scene towards the sun (scene axes,
+        z up), or ``None`` with the sun below the horizon (a dim moonlit fill)."""
+        self.lighting.set_sun(towards)
+        self._request()
+
+    def _update_shadow_bias(self) -> None:
+        from .effects import SHADOW_RESOLUTION
+        from .lighting import shadow_bias
+
+        self.lighting.set_shadow_bias(shadow_bias(self._effect_bounds(), SHADOW_RESOLUTION))
 
     @property
     def effects(self) -> RenderEffects:
@@ -149,6 +180,7 @@ class SceneView:
             self.sky.raise_to_top()
         if self.effects.ssao:  # its radius follows the scene's size
             self._effects.set(self.effects, self._effect_bounds())
+        self._update_shadow_bias()
         self._request()
         return vis
 

@@ -37,6 +37,8 @@ def render_to_image(
     legend: bool = True,
     textures: bool | Sequence[bool] = True,
     effects: RenderEffects = DEFAULT_EFFECTS,
+    shadows: bool = False,
+    sun: Sequence[float] | None | str = "default",
 ) -> Path:
     """Render models off-screen to ``out_png``.
 
@@ -68,6 +70,11 @@ def render_to_image(
         Draw the images of textured surfaces (one flag for all models, or one per model).
     effects
         FXAA, SSAO and the horizon sky (:mod:`citytwin.render.effects`).
+    shadows
+        The sun casts shadows.
+    sun
+        Unit vector towards the sun in scene axes, ``None`` for the sun below the horizon,
+        or ``"default"``: a fixed sun from the south-west, high.
 
     Returns
     -------
@@ -79,7 +86,8 @@ def render_to_image(
     out = Path(out_png)
     out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    sv = SceneView(size=size, multi_samples=multi_samples, overlays=overlays, effects=effects)
+    sv = SceneView(size=size, multi_samples=multi_samples, overlays=overlays, effects=effects, shadows=shadows,
+                   sun=sun)
     try:
         flags = [textures] * len(models) if isinstance(textures, bool) else list(textures)
         for m, tex in zip(models, flags):
