@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from ..core.crs import crs_label
 from ..core.errors import plural
 from ..model.city import CityModel
+from ..model.clock import SceneClock
 from ..model.colour_source import SensorColour, default_registry
 from ..model.colour_source import parse as parse_colour_source
 from ..model.events import EventBus, LayerChanged, SelectionChanged
@@ -57,6 +58,7 @@ from .objects_dock import QtObjectsDock
 from .render_settings import QtRenderSettings
 from .sensor_layers import QtSensorController
 from .shortcuts import TextFieldShortcutGuard
+from .sunlight import QtSunController
 from .viewport import QtViewport
 
 log = logging.getLogger("citytwin")
@@ -143,6 +145,7 @@ class QtMainWindow(QMainWindow):
         self.resizeDocks([self.layers_dock, self.attributes_dock], [300, 450], Qt.Orientation.Vertical)
         self.resizeDocks([self.objects_dock], [230], Qt.Orientation.Vertical)
         logging.getLogger("citytwin").addHandler(self.log_dock.handler)
+        self.clock = SceneClock()  # the scene's one clock: sensor replay and the sun
         self.sensors = QtSensorController(self)  # sensor layers, scene clock, Time/Alerts/Sensors docks
 
         self.loader = QtLoader(self.scene, self)
@@ -257,6 +260,7 @@ class QtMainWindow(QMainWindow):
         v.addActions([self.act_fly, self.act_walk, self.act_clear_sel])
         v.addAction(self.act_trackball)
         self.render_settings = QtRenderSettings(self, v)  # View > Rendering: FXAA, SSAO, horizon
+        self.sun = QtSunController(self, v)  # the key light follows the clock; View > Cast shadows
         v.addSeparator()
         self.views_menu = v.addMenu("Saved views")
         self.views_menu.aboutToShow.connect(self._fill_views)
@@ -766,6 +770,9 @@ class QtMainWindow(QMainWindow):
         self.timings["open"] = time.perf_counter()
         self.loader.load(jobs)
         self.sensors.load_specs(sf.sensors)
+        self.sun.set_shadows(sf.shadows)
+        if sf.time:
+            self.sun.set_time_text(sf.time)  # read in the place's zone once the datasets are in
 
     def open_scene_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open scene", self._last_dir(), "Scene files (*.toml)")
@@ -788,7 +795,14 @@ class QtMainWindow(QMainWindow):
             crs = f"{auth[0]}:{auth[1]}" if auth else None
         return SceneFile(datasets=datasets, camera=self._camera_to_world() if self.layers else None,
                          views=list(self.views), title=self.windowTitle().split(" — ")[0], crs=crs,
-                         sensors=self.sensors.spec_dicts())
+                         sensors=self.sensors.spec_dicts(), shadows=self.sun.shadows,
+                         time=self._clock_text() if self.sun.follows and not self.clock.live else None)
+
+    def _clock_text(self) -> str:
+        from ..sim.place import local_iso
+
+        tz = self.sun.sunlight.place.timezone if self.sun.sunlight is not None else "UTC"
+        return local_iso(self.clock.time(), tz)
 
     def save_scene(self, path: str | Path) -> Path:
         p = write_scene(self.scene_file(), path)
@@ -907,6 +921,7 @@ class QtMainWindow(QMainWindow):
         logging.getLogger("citytwin").removeHandler(self.log_dock.handler)
         self.measure_tool.clear()
         self.sensors.close()
+        self.sun.close()
         for lay in list(self.layers):
             self.viewport.remove_actors(lay.actors())
             lay.visual.release()

@@ -69,7 +69,7 @@ class QtRenderSettings(QObject):
         """Hand the toggles to the renderer (FXAA as the still-frame logic decides) and redraw."""
         eff = self.effects()
         self.controller.set(eff, self._bounds())
-        self.viewport.renderer.SetUseFXAA(eff.fxaa and self.still)
+        self.controller.use_fxaa(eff.fxaa and self.still)
         self.viewport.request_render()
 
     def _toggled(self, key: str, on: bool) -> None:
@@ -90,7 +90,7 @@ class QtRenderSettings(QObject):
             self.still = False
             if self.actions["fxaa"].isChecked():
                 self.timer.start()
-        self.viewport.renderer.SetUseFXAA(self.actions["fxaa"].isChecked() and self.still)
+        self.controller.use_fxaa(self.actions["fxaa"].isChecked() and self.still)
 
     def _became_still(self) -> None:
         self.still = True
