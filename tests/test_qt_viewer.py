@@ -390,7 +390,9 @@ def test_views_fly_to_and_render_on_demand(qtbot, make_window) -> None:  # noqa:
     win = make_window()
     load(qtbot, win, need(DENHAAG_JSON))
     vp = win.viewport
-    qtbot.wait(50)
+    # the camera moved while loading: the one anti-aliased still frame comes STILL_MS later
+    qtbot.waitUntil(lambda: not win.render_settings.timer.isActive(), timeout=2000)
+    qtbot.wait(100)
     n0 = vp.render_count
     for _ in range(20):  # many requests, one render
         vp.request_render()
