@@ -92,7 +92,7 @@ setup_latest() {
   pip_quiet "$PY" install -q --upgrade --upgrade-strategy eager -e ".[test]" \
     || { say "installing the newest releases failed"; exit 1; }
   check_env "$PY"
-  "$PY" -m pip list --format=freeze 2>/dev/null | grep -iE "^(lxml|numpy|vtk|pyvista|pyside6|trimesh|pytest)=" \
+  "$PY" -m pip list --format=freeze 2>/dev/null | grep -iE "^(lxml|numpy|vtk|pyvista|pyside6[-_a-z]*|trimesh|pytest)=" \
     | tr '\n' ' ' | sed 's/^/[citytwin] newest: /' >&2; echo >&2
 }
 
