@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from citytwin.io.registry import read
     from citytwin.sim.place import Place, enu_to_grid
     from citytwin.sim.samples import surface_samples
-    from citytwin.sim.sunhours import SKY_SPACING_FACTOR, Period, analyse, sun_steps
+    from citytwin.sim.sunhours import SKY_SPACING_FACTOR, SKY_STRATA, Period, _sky_strata, analyse, sun_steps
     from citytwin.sim.sunrays import sky_ray_sets, sun_ray_batches
 
     info = machine_info(["benchmarks/bench_sunhours.py", *argv])
@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         o_parts, d_parts = [], []
         coarse = surface_samples(model, mask, a.spacing * SKY_SPACING_FACTOR)
         batches = (b for _, b in sun_ray_batches(s.points, s.normal, sun))
-        sky = ((None, o, d) for _, _, o, d in sky_ray_sets(coarse.points, coarse.normal))
+        phase, stride, _ = _sky_strata(coarse, SKY_STRATA)
+        sky = ((None, o, d) for _, _, o, d in sky_ray_sets(coarse.points, coarse.normal, phase, stride))
         for i, (_, o, d) in enumerate(itertools.chain(batches, sky)):
             if i % every == 0:
                 o_parts.append(o)

@@ -337,3 +337,21 @@ def test_no_scheduler_there_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
     place = Place.of_bbox(m.bbox(), m.crs)
     with pytest.raises(ConnectionError, match="no Dask scheduler at tcp://127.0.0.1:9"):
         analyse(m, Period(WINTER, WINTER, 60, place.timezone), place, scheduler="tcp://127.0.0.1:9")
+
+
+def test_shared_sky_patches_estimate_the_full_sky_view(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import citytwin.sim.sunhours as sh
+
+    m = _model(tmp_path, [("low", 0, 0, 20, 20, 0, 6), ("tower", 5, -30, 15, -20, 0, 40),
+                          ("court", 30, 0, 70, 40, 0, 15)], ground=(-60, -80, 120, 90))
+    place = Place.of_bbox(m.bbox(), m.crs)
+    period = Period(WINTER, WINTER, 60, place.timezone)
+    shared = analyse(m, period, place)
+    monkeypatch.setattr(sh, "SKY_STRATA", 1)  # every point traces every patch
+    full = analyse(m, period, place)
+    assert shared.stats["sky_rays"] < full.stats["sky_rays"] / 2
+    w = full.areas
+    assert np.sum(np.abs(shared.sky_view - full.sky_view) * w) / w.sum() < 0.01
+    assert np.abs(shared.sky_view - full.sky_view).max() < 0.1
+    roof = _poly(m, full, "tower", "RoofSurface")
+    assert shared.sky_view[roof] == pytest.approx(1.0, abs=1e-9) == full.sky_view[roof]

@@ -37,6 +37,7 @@ Progress = Callable[[float], None]
 Cancel = Callable[[], bool]
 CHUNK_MIN, CHUNK_MAX = 20_000, 250_000  # points per task
 SKY_SPACING_FACTOR = 2.0  # sky-view points are this much sparser than sun points
+SKY_STRATA = 4  # a polygon's sky points share the patches out: each traces every 4th (see _sky_strata)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,33 @@ def _spans(n: int, workers: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
+def _sky_strata(s: SurfaceSamples, strata: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Share the sky patches out among a polygon's points: with ``k`` = min(strata, its
+    points), point ``i`` (its rank in the polygon, in Z order: neighbours differ) traces the
+    patches ``p`` with ``(i + p) % k == 0``. Its factor is its area over the area of the
+    points of its class, so that Σ factor · (its patches' visible cos·Ω) per polygon
+    estimates the polygon's mean sky view, exactly for an open surface.
+
+    Returns per point: phase (rank mod k), k, and the factor.
+    """
+    n = len(s)
+    if n == 0:
+        return np.zeros(0, np.int64), np.ones(0, np.int64), np.zeros(0)
+    order = np.argsort(s.poly, kind="stable")
+    sorted_poly = s.poly[order]
+    starts = np.flatnonzero(np.r_[True, sorted_poly[1:] != sorted_poly[:-1]])
+    counts = np.diff(np.r_[starts, n])
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n) - np.repeat(starts, counts)
+    per_poly = np.bincount(s.poly, minlength=len(s.polygons))
+    stride = np.minimum(per_poly[s.poly], strata).astype(np.int64)
+    phase = rank % stride
+    cls = s.poly * strata + phase
+    class_area = np.bincount(cls, weights=s.weight, minlength=len(s.polygons) * strata)
+    factor = s.weight / class_area[cls]
+    return phase, stride, factor
+
+
 def _per_polygon(s: SurfaceSamples, values: NDArray[np.float64]) -> NDArray[np.float64]:
     num = np.bincount(s.poly, weights=s.weight * values, minlength=len(s.polygons))
     den = np.bincount(s.poly, weights=s.weight, minlength=len(s.polygons))
@@ -159,7 +187,8 @@ def analyse(
     mask = model.lod_triangle_mask(lod)
     samples = surface_samples(model, mask, spacing)
     # the sky view changes slowly over a surface and only its mean per polygon is used:
-    # points at twice the spacing (a quarter as many; one per triangle at least)
+    # points at twice the spacing (a quarter as many; one per triangle at least), each
+    # tracing a share of the patches (_sky_strata)
     coarse = surface_samples(model, mask, spacing * SKY_SPACING_FACTOR) if diffuse else None
     tri = np.ascontiguousarray(model.vertices[model.triangles[mask]], dtype=np.float32)
     if grid is not None:
@@ -184,7 +213,9 @@ def analyse(
     ]
     if coarse is not None:
         coarse_normal = coarse.normal
-        tasks += [(sky_chunk, key, SHARED, coarse.points[a:b], coarse_normal[a:b], stop) for a, b in sky_spans]
+        phase, stride, factor = _sky_strata(coarse, SKY_STRATA)
+        tasks += [(sky_chunk, key, SHARED, coarse.points[a:b], coarse_normal[a:b], phase[a:b], stride[a:b], stop)
+                  for a, b in sky_spans]
     # progress by expected rays: sun chunks cost about a step's worth per point and step
     weights = [(b - a) * max(len(times), 1) / 2 for a, b in sun_spans] + [(b - a) * 100.0 for a, b in sky_spans]
     setup_s = time.perf_counter() - t0
@@ -203,7 +234,7 @@ def analyse(
     if coarse is not None:
         assert np.array_equal(coarse.polygons, samples.polygons)
         sky_view = np.concatenate([r[0] for r in sky_res]) if sky_res else np.zeros(0)
-        sky_poly = _per_polygon(coarse, sky_view)
+        sky_poly = np.bincount(coarse.poly, weights=factor * sky_view, minlength=len(coarse.polygons)).astype(np.float64)
     diffuse_kwh = sky_poly * float(np.sum(sky.dhi * hours)) / 1000.0 if diffuse else np.zeros(len(sky_poly))
     if progress is not None:
         progress(1.0)

@@ -62,13 +62,18 @@ def sun_ray_batches(points: NDArray[np.float32], normals: NDArray[np.float64], s
         yield k, (items, np.concatenate(origins), np.concatenate(dirs))
 
 
-def sky_ray_sets(points: NDArray[np.float32], normals: NDArray[np.float64]) -> Iterator[
+def sky_ray_sets(points: NDArray[np.float32], normals: NDArray[np.float64],
+                 phase: NDArray[np.int64] | None = None, stride: NDArray[np.int64] | None = None) -> Iterator[
         tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float32], NDArray[np.float32]]]:
-    """Per Tregenza patch: the points facing it, cos θ × Ω / π for them, origins, directions."""
+    """Per Tregenza patch: the points facing it (of those whose share it is: ``(phase + patch)
+    % stride == 0``), cos θ × Ω / π for them, origins, directions."""
     dirs, omega = tregenza_patches()
-    for d, w in zip(dirs, omega, strict=True):
+    for p, (d, w) in enumerate(zip(dirs, omega, strict=True)):
         cos = normals @ d
-        facing = np.flatnonzero(cos > 0)
+        take = cos > 0
+        if phase is not None and stride is not None:
+            take &= (phase + p) % stride == 0
+        facing = np.flatnonzero(take)
         if len(facing):
             yield facing, cos[facing] * w / np.pi, points[facing], np.broadcast_to(
                 d.astype(np.float32), (len(facing), 3))
@@ -103,15 +108,18 @@ def sun_chunk(key: str, triangles: NDArray[np.floating], points: NDArray[np.floa
 
 
 def sky_chunk(key: str, triangles: NDArray[np.floating], points: NDArray[np.float32],
-              normals: NDArray[np.float64], cancel: Cancel | None = None) -> tuple[NDArray[np.float64], int, float]:
-    """Per point: (1/π) Σ visible · max(0, n·d) · Ω over the sky patches, normalised so
-    that an open horizontal point gets 1; rays cast and seconds tracing."""
+              normals: NDArray[np.float64], phase: NDArray[np.int64] | None = None,
+              stride: NDArray[np.int64] | None = None, cancel: Cancel | None = None,
+              ) -> tuple[NDArray[np.float64], int, float]:
+    """Per point: (1/π) Σ visible · max(0, n·d) · Ω over the sky patches it traces (all, or
+    its share: see :func:`sky_ray_sets`), normalised so that an open horizontal point
+    tracing all of them gets 1; rays cast and seconds tracing."""
     scene = scene_for(key, triangles)
     dirs, omega = tregenza_patches()
     open_flat = float(np.sum(np.maximum(dirs[:, 2], 0) * omega) / np.pi)
     out = np.zeros(len(points))
     rays, trace_s = 0, 0.0
-    for facing, weight, origins, directions in sky_ray_sets(points, normals):
+    for facing, weight, origins, directions in sky_ray_sets(points, normals, phase, stride):
         if cancel is not None and cancel():
             raise Cancelled("cancelled")
         t = time.perf_counter()
