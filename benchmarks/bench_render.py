@@ -30,11 +30,16 @@ For every input file, in this process:
   VTK baseline in the same rounds; each is reported as ms per frame, CPU ms per frame
   and its frame time over the no-effect view's and over raw VTK's (medians of the
   per-round ratios). ``--shots DIR`` also writes one PNG per configuration of the iso view.
+* **shadows** (``--shadows``): the same orbit with the sun's cast shadows off and on
+  (:class:`~citytwin.render.effects.ShadowPasses`, a 2048² shadow map baked every
+  frame), with no effects and with the viewer's defaults, alternating with raw VTK in
+  the same rounds; reported like the effects, plus on over off. Issue 10 asks for
+  shadows on at most 2x the frame time of shadows off on llvmpipe.
 
 Usage::
 
     python benchmarks/bench_render.py [FILES...] [--size 1280x800] [--frames 60] [--msaa 0] [--effects]
-        [--shots DIR] [--json OUT]
+        [--shadows] [--shots DIR] [--json OUT]
 
 Without files: the committed demo district and the Den Haag CityGML tile.
 """
@@ -157,14 +162,23 @@ def _effect_configs() -> dict[str, Any]:
             "all": RenderEffects(fxaa=True, ssao=True, horizon=True)}
 
 
+def _shadow_configs() -> dict[str, Any]:
+    from citytwin.render.effects import DEFAULT_EFFECTS, NO_EFFECTS
+
+    return {"none": (NO_EFFECTS, False), "none+shadows": (NO_EFFECTS, True),
+            "default": (DEFAULT_EFFECTS, False), "default+shadows": (DEFAULT_EFFECTS, True)}
+
+
 def bench_effects(model: Any, size: tuple[int, int], frames: int, msaa: int, rounds: int, lod: str,
-                  base: Any, shots: Path | None) -> dict[str, Any]:
-    """Orbit frame cost of each effect configuration, alternating with raw VTK (see the module notes)."""
+                  base: Any, shots: Path | None, configs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Orbit frame cost of each effect configuration, alternating with raw VTK (see the module notes);
+    ``configs``: name -> effects, or name -> (effects, shadows)."""
     from citytwin.render import SceneView
 
     views = {}
-    for name, eff in _effect_configs().items():
-        v = SceneView(size=size, multi_samples=msaa, effects=eff)
+    for name, cfg in (configs or _effect_configs()).items():
+        eff, shadows = cfg if isinstance(cfg, tuple) else (cfg, False)
+        v = SceneView(size=size, multi_samples=msaa, effects=eff, shadows=shadows)
         v.add_model(model, lod=lod)
         v.set_view("iso")
         if shots is not None:
@@ -190,12 +204,17 @@ def bench_effects(model: Any, size: tuple[int, int], frames: int, msaa: int, rou
             "vs_raw": float(np.median([a / b for a, b in zip(ms[name], ms["raw"])])),
             "cpu_vs_none": float(np.median([a / b for a, b in zip(cpu[name], cpu["none"])])),
         }
+        if name.endswith("+shadows"):  # over the same configuration without shadows
+            off = name.split("+")[0]
+            out[name]["vs_shadows_off"] = float(np.median([a / b for a, b in zip(ms[name], ms[off])]))
+            out[name]["cpu_vs_shadows_off"] = float(np.median([a / b for a, b in zip(cpu[name], cpu[off])]))
     out["raw"] = {"ms_per_frame": float(np.median(ms["raw"])), "cpu_ms_per_frame": float(np.median(cpu["raw"]))}
     return out
 
 
 def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds: int = 3,
-               lod: str = "best", effects: bool = False, shots: Path | None = None) -> dict[str, Any]:
+               lod: str = "best", effects: bool = False, shots: Path | None = None,
+               shadows: bool = False) -> dict[str, Any]:
     from citytwin.io import read
     from citytwin.render import SceneView
 
@@ -240,6 +259,7 @@ def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds
             fps.append(f)
             cpu.append(c)
     fx = bench_effects(model, size, frames, msaa, rounds, lod, base, shots) if effects else None
+    sh = bench_effects(model, size, frames, msaa, rounds, lod, base, shots, _shadow_configs()) if shadows else None
     base.close()
     base_pts.close()
     base_cells.close()
@@ -272,6 +292,8 @@ def bench_file(path: Path, size: tuple[int, int], frames: int, msaa: int, rounds
     }
     if fx is not None:
         out["effects"] = fx
+    if sh is not None:
+        out["shadows"] = sh
     caps = str(sv.render_window.ReportCapabilities() or "")
     out["gl_renderer"] = next((ln.split(":", 1)[1].strip() for ln in caps.splitlines()
                                if "renderer string" in ln.lower()), "unknown")
@@ -298,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3, help="orbit rounds per method, alternating (median)")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--effects", action="store_true", help="also time FXAA, SSAO and the horizon sky")
-    ap.add_argument("--shots", type=Path, help="with --effects: write the iso view of each configuration here")
+    ap.add_argument("--shadows", action="store_true", help="also time cast shadows on and off")
+    ap.add_argument("--shots", type=Path, help="with --effects/--shadows: write the iso view of each configuration here")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # child mode: one file, JSON out
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -307,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.one:
         print(json.dumps(bench_file(args.files[0], (w, h), args.frames, args.msaa, args.rounds,
-                                    effects=args.effects, shots=args.shots)))
+                                    effects=args.effects, shots=args.shots, shadows=args.shadows)))
         return 0
     log.info("command: %s", " ".join([Path(sys.executable).name, *sys.argv]))
     log.info("machine: %s, %s CPUs, %s, Python %s, VTK %s, load average %s", _cpu_name(), os.cpu_count(),
@@ -323,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
                "--msaa", str(args.msaa), "--rounds", str(args.rounds)]
         if args.effects:
             cmd.append("--effects")
+        if args.shadows:
+            cmd.append("--shadows")
         if args.shots is not None:
             cmd += ["--shots", str(args.shots)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -356,6 +381,15 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             log.info("    effects %-8s %6.1f ms/frame %+5.0f %% vs no effects (CPU %+5.0f %%), %5.2fx raw VTK",
                      name, e["ms_per_frame"], (e["vs_none"] - 1) * 100, (e["cpu_vs_none"] - 1) * 100, e["vs_raw"])
+        for name, e in (r.get("shadows") or {}).items():
+            if name == "raw":
+                log.info("    raw VTK (same rounds): %.1f ms/frame, %.1f CPU ms/frame", e["ms_per_frame"],
+                         e["cpu_ms_per_frame"])
+                continue
+            extra = (f" | shadows on / off: {e['vs_shadows_off']:.2f}x frame time, "
+                     f"{e['cpu_vs_shadows_off']:.2f}x CPU" if "vs_shadows_off" in e else "")
+            log.info("    %-16s %6.1f ms/frame, %6.1f CPU ms/frame, %5.2fx raw VTK%s", name, e["ms_per_frame"],
+                     e["cpu_ms_per_frame"], e["vs_raw"], extra)
     log.info("load average %s on %s CPUs (other processes share them: compare the two columns, not runs)",
              " ".join(f"{v:.1f}" for v in os.getloadavg()), os.cpu_count())
     report = {

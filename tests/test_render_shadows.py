@@ -196,6 +196,40 @@ def test_shadows_compose_with_effects(box_model) -> None:  # noqa: ANN001
         sv.close()
 
 
+def test_shadow_map_is_drawn_again_only_when_it_changes(box_model) -> None:  # noqa: ANN001
+    """Orbiting (the north arrow and scale bar change every frame) reuses the map; moving the
+    sun, hiding a layer or resizing the window draws it again, and the shadow follows the sun."""
+    from citytwin.render import SceneView
+    from citytwin.render.effects import NO_EFFECTS
+
+    sv = SceneView(size=SIZE, overlays=True, effects=NO_EFFECTS, shadows=True, sun=_towards(180.0, EL))
+    try:
+        vis = sv.add_model(box_model)
+        sv.set_view("top")
+        first = sv.screenshot().astype(np.int32)
+        passes = sv._effects.passes
+        assert passes is not None
+        n = passes.bakes
+        for _ in range(3):
+            sv.orbit(10.0)
+            sv.render()
+        assert passes.bakes == n
+        sv.orbit(-30.0)
+        assert np.abs(sv.screenshot().astype(np.int32) - first).max() <= 2  # the same picture
+        sv.set_sun(_towards(90.0, EL))
+        moved = sv.screenshot().astype(np.int32)
+        assert passes.bakes == n + 1 and ((first - moved).sum(axis=2) > 30).mean() > 0.002
+        vis.set_visible(False)
+        sv.render()
+        assert passes.bakes == n + 2
+        vis.set_visible(True)
+        sv.render_window.SetSize(SIZE[1], SIZE[1])
+        sv.render()
+        assert passes.bakes == n + 3  # shown again and resized: one frame, one map
+    finally:
+        sv.close()
+
+
 # ------------------------------------------------------------------ scene file
 def test_scene_file_shadows_and_time_round_trip(tmp_path: Path) -> None:
     from citytwin.core.errors import ReaderError

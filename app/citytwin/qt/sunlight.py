@@ -23,6 +23,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 
+from ..model.events import LayerChanged
 from ..render.effects import SHADOW_RESOLUTION
 from ..render.lighting import SUN_AZIMUTH_ELEVATION, camera_direction, shadow_bias
 
@@ -63,6 +64,9 @@ class QtSunController(QObject):
         self.dock.sunRequested.connect(lambda: self.act_follow.setChecked(True))
         self.dock.clockChanged.connect(self.tick)
         win.layersChanged.connect(self._scene_changed)
+        # a layer's geometry, colours or visibility changed: its shadows too (the baker does
+        # not look at mapper data)
+        win.bus.subscribe(LayerChanged, lambda _ev: self.win.render_settings.controller.shadows_stale())
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
@@ -82,6 +86,7 @@ class QtSunController(QObject):
         self.win.viewport.request_render()
 
     def _update_bias(self) -> None:
+        self.win.render_settings.controller.shadows_stale()
         b = self.win.scene_bounds()
         bounds = None if b is None else [float(b[0][0]), float(b[1][0]), float(b[0][1]), float(b[1][1]),
                                           float(b[0][2]), float(b[1][2])]

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from vtkmodules.vtkRenderingCore import vtkRenderer
+from vtkmodules.vtkRenderingCore import vtkActor, vtkRenderer
 
 __all__ = ["SHADOW_RESOLUTION", "ShadowPasses", "NO_EFFECTS", "DEFAULT_EFFECTS", "EFFECT_NAMES", "GROUND_HAZE", "Effects", "Horizon", "RenderEffects", "apply_effects"]
 
@@ -209,20 +209,90 @@ class ShadowPasses:
         else:
             translucent = vtkOrderIndependentTranslucentPass()
         translucent.SetTranslucentPass(vtkTranslucentPass())
+        rest = (translucent, vtkVolumetricPass(), vtkOverlayPass())
+        # the same chain with and without the bake: the map is drawn again only when what it
+        # shows changed (:meth:`_choose`); VTK's baker would draw it on every frame here, as the
+        # north arrow and the scale bar (2D actors) change with every camera move
+        self.with_bake = sequence(vtkLightsPass(), self.baker, self.shadow_pass, *rest)
+        self.without_bake = sequence(vtkLightsPass(), self.shadow_pass, *rest)
         self.camera_pass = vtkCameraPass()
-        self.camera_pass.SetDelegatePass(sequence(vtkLightsPass(), self.baker, self.shadow_pass, translucent,
-                                                  vtkVolumetricPass(), vtkOverlayPass()))
+        self.camera_pass.SetDelegatePass(self.with_bake)
+        self._key: tuple[Any, ...] = ()
+        self.bakes = 0  # shadow maps drawn (for tests and benchmarks)
         self.fxaa_pass = vtkOpenGLFXAAPass()
         self.fxaa_pass.SetDelegatePass(self.camera_pass)
         self.fxaa = False
         self.use_fxaa(effects.fxaa)
+        self._fill_for_headlights()
+
+    def _fill_for_headlights(self) -> None:
+        """The baker draws the map again whenever a light changed, and a headlight changes with
+        every camera move: the headlights give way to one fixed fill from overhead while the
+        passes are on (positional with a 180° cone: it casts no shadow, has no map of its own).
+        The city shader's own headlight term does not use them; other actors see the fill."""
+        from vtkmodules.vtkRenderingCore import vtkLight
+
+        lights = self.renderer.GetLights()
+        items = [vtkLight.SafeDownCast(lights.GetItemAsObject(i)) for i in range(lights.GetNumberOfItems())]
+        self.headlights = [lt for lt in items if lt is not None and lt.LightTypeIsHeadlight()]
+        for lt in self.headlights:
+            self.renderer.RemoveLight(lt)
+        self.fill = vtkLight()
+        self.fill.SetLightTypeToSceneLight()
+        self.fill.PositionalOn()
+        self.fill.SetConeAngle(180.0)
+        self.fill.SetPosition(0.0, 0.0, 1.0e6)
+        self.fill.SetFocalPoint(0.0, 0.0, 0.0)
+        self.fill.SetIntensity(max((lt.GetIntensity() for lt in self.headlights), default=0.38))
+        self.renderer.AddLight(self.fill)
+        self._tag = self.renderer.AddObserver("StartEvent", lambda *_: self._choose())  # type: ignore[call-overload,arg-type]
+        # the state after a frame is the reference: drawing itself touches the actors (the passes
+        # set their keys on them), and that is no reason to draw the map again
+        self._end_tag = self.renderer.AddObserver("EndEvent", lambda *_: self._drawn())  # type: ignore[call-overload,arg-type]
+
+    def _drawn(self) -> None:
+        self._key = self._state()
+
+    def _state(self) -> tuple[Any, ...]:
+        """What the shadow map depends on: the lights, the 3D actors (their visibility, properties,
+        mappers and data) and the window's aspect ratio (the baker projects with it)."""
+        key: list[Any] = [tuple(self.renderer.GetSize())]
+        lights = self.renderer.GetLights()
+        key += [lights.GetItemAsObject(i).GetMTime() for i in range(lights.GetNumberOfItems())]
+        props = self.renderer.GetViewProps()
+        for i in range(props.GetNumberOfItems()):
+            p = vtkActor.SafeDownCast(props.GetItemAsObject(i))
+            if p is None:
+                continue  # 2D overlays cast nothing
+            m = p.GetMapper()
+            data = m.GetInputDataObject(0, 0) if m is not None and m.GetNumberOfInputPorts() else None
+            key.append((p.GetVisibility(), p.GetMTime(), m.GetMTime() if m is not None else 0,
+                        data.GetMTime() if data is not None else 0))
+        return tuple(key)
+
+    def _choose(self) -> None:
+        bake = self._state() != self._key
+        if bake:
+            self.bakes += 1
+        self.camera_pass.SetDelegatePass(self.with_bake if bake else self.without_bake)
+
+    def stale(self) -> None:
+        """Draw the shadow map again on the next frame: the baker looks at the lights' and the
+        actors' modification times only, not at their mappers' data (a LoD or colour change)."""
+        self.fill.Modified()
 
     def use_fxaa(self, on: bool) -> None:
         self.fxaa = bool(on)
         self.renderer.SetPass(self.fxaa_pass if self.fxaa else self.camera_pass)
 
     def remove(self) -> None:
+        self.renderer.RemoveObserver(self._tag)
+        self.renderer.RemoveObserver(self._end_tag)
         self.renderer.SetPass(None)  # type: ignore[arg-type]
+        self.renderer.RemoveLight(self.fill)
+        for lt in self.headlights:
+            self.renderer.AddLight(lt)
+        self.headlights = []
         win = self.renderer.GetRenderWindow()
         if win is not None:  # the baker complains when deleted holding its light cameras and maps
             self.fxaa_pass.ReleaseGraphicsResources(win)
@@ -268,6 +338,11 @@ class Effects:
             self.passes = None
         if self.shadows:
             self.passes = ShadowPasses(self.renderer, self.state, self._bounds)
+
+    def shadows_stale(self) -> None:
+        """The scene's geometry changed: bake the shadow map again (see :meth:`ShadowPasses.stale`)."""
+        if self.passes is not None:
+            self.passes.stale()
 
     def use_fxaa(self, on: bool) -> None:
         """FXAA on this frame or not (the viewer draws it on still frames only)."""

@@ -115,11 +115,11 @@ def setup_lights(renderer: vtkRenderer) -> None:
 
 
 def scene_sun(renderer: vtkRenderer) -> vtkLight | None:
-    """The renderer's sun (its first scene light, see :func:`setup_lights`), or None."""
+    """The renderer's sun (its first directional scene light, see :func:`setup_lights`), or None."""
     lights = renderer.GetLights()
     for i in range(lights.GetNumberOfItems()):
         light = vtkLight.SafeDownCast(lights.GetItemAsObject(i))
-        if light is not None and light.LightTypeIsSceneLight():
+        if light is not None and light.LightTypeIsSceneLight() and not light.GetPositional():
             return light
     return None
 

@@ -193,6 +193,7 @@ class SceneView:
     def _on_visual_changed(self, what: str = "") -> None:
         if what == "opacity":
             self._update_translucency()
+        self._effects.shadows_stale()
         self._request()
 
     def _update_translucency(self) -> None:
