@@ -298,3 +298,40 @@ def test_cli_render_sun_errors_are_one_line(box_path: Path, tmp_path: Path,
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "CRS" in err
     assert not Path(out).exists()
+
+
+def test_other_actors_draw_with_shadows_on(box_model) -> None:  # noqa: ANN001
+    """A point-gaussian actor (the sensor glyphs' mapper) has no view coordinates for VTK's shadow
+    lookup: with shadows on it still compiles and draws (red splat over the box's roof)."""
+    from vtkmodules.util.numpy_support import numpy_to_vtk
+    from vtkmodules.vtkCommonCore import vtkPoints
+    from vtkmodules.vtkCommonDataModel import vtkPolyData
+    from vtkmodules.vtkRenderingCore import vtkActor, vtkPointGaussianMapper
+
+    from citytwin.render import SceneView
+
+    sv = SceneView(size=SIZE, overlays=False, shadows=True, sun=_towards(180.0, EL))
+    try:
+        sv.add_model(box_model)
+        sv.set_view("top", bounds=np.array([-80.0, 100.0, -80.0, 100.0, 0.0, H]))
+        centre = sv.to_scene([DEN_HAAG[0] + 10.0, DEN_HAAG[1] + 10.0, H + 5.0])
+        pd = vtkPolyData()
+        pts = vtkPoints()
+        pts.SetData(numpy_to_vtk(np.array([centre], dtype=np.float32), deep=True))
+        pd.SetPoints(pts)
+        mapper = vtkPointGaussianMapper()
+        mapper.SetInputData(pd)
+        mapper.SetScaleFactor(4.0)
+        mapper.EmissiveOff()
+        mapper.SetSplatShaderCode("")
+        actor = vtkActor()
+        actor.SetMapper(mapper)
+        actor.GetProperty().SetColor(1.0, 0.0, 0.0)
+        sv.renderer.AddActor(actor)
+        img = sv.screenshot().astype(np.int32)
+        x, y, _ = sv.world_to_display(centre)
+        r, c = SIZE[1] - 1 - int(round(y)), int(round(x))
+        px = img[r, c]
+        assert px[0] > 150 and px[1] < 80 and px[2] < 80, px
+    finally:
+        sv.close()

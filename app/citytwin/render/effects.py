@@ -152,6 +152,13 @@ def apply_effects(renderer: vtkRenderer, effects: RenderEffects, bounds: Sequenc
 
 
 SHADOW_RESOLUTION = 2048  # texels a side of the shadow map
+#: the object name of the city shader's property (:class:`~citytwin.render.lighting.CityLighting`),
+#: which reads the shadow map itself
+CITY_SHADER_NAME = "citytwin-city-lighting"
+# vtkShadowMapPass's lookup for its first shadow-casting light, as it writes it
+_SHADOW_CALL = ("calcShadow(vertexVC, shadowMap0, shadowTransform0, shadowAttenuation0, shadowParallel0, "
+                "shadowNearZ0, shadowFarZ0);")
+_UNSHADOWED = "citytwin-unshadowed"  # the object name of a shader property given the constant
 
 
 class ShadowPasses:
@@ -270,7 +277,24 @@ class ShadowPasses:
                         data.GetMTime() if data is not None else 0))
         return tuple(key)
 
+    def _unshadow_others(self) -> None:
+        """Actors other than the city's (sensor glyphs, rings, the sky) neither need nor always
+        can take the shadow lookup vtkShadowMapPass puts into every shader (it needs the view
+        coordinates, which a point-gaussian mapper's shader lacks): theirs is made a constant."""
+        props = self.renderer.GetViewProps()
+        for i in range(props.GetNumberOfItems()):
+            a = vtkActor.SafeDownCast(props.GetItemAsObject(i))
+            if a is None:
+                continue
+            sp = a.GetShaderProperty()
+            if sp.GetObjectName() in (CITY_SHADER_NAME, _UNSHADOWED):
+                continue
+            if not sp.GetObjectName():
+                sp.SetObjectName(_UNSHADOWED)  # done once per property (shared ones too)
+            sp.AddFragmentShaderReplacement(_SHADOW_CALL, False, "vec2(1.0);", False)  # type: ignore[attr-defined]
+
     def _choose(self) -> None:
+        self._unshadow_others()
         bake = self._state() != self._key
         if bake:
             self.bakes += 1

@@ -154,6 +154,7 @@ class CityLighting:
                        dtype=np.float64)
         self.sun_towards = d / np.linalg.norm(d)  # world direction towards the sun
         self.shader_property = vtkOpenGLShaderProperty()
+        self.shader_property.SetObjectName("citytwin-city-lighting")  # effects.CITY_SHADER_NAME: reads the map itself
         self.shader_property.AddFragmentShaderReplacement("//VTK::Light::Impl", False, _CITY_LIGHT_IMPL, False)
         self.shader_property.AddFragmentShaderReplacement(_SHADOW_MARK, False, _SHADOW_DEFINE, False)
         # VTK's fragment shader discards fragments with alpha <= 0; a shader that may
