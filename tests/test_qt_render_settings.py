@@ -37,7 +37,9 @@ def test_rendering_toggles_are_saved_and_fxaa_waits_for_a_still_camera(qtbot, ma
     assert ren.GetUseFXAA()
     cam = ren.GetActiveCamera()
     cam.Azimuth(10.0)
-    win.viewport.render_sync()
+    n_moved = win.viewport.render_count
+    win.viewport.request_render()  # a real frame of the viewport (render_sync may draw none right after a load)
+    qtbot.waitUntil(lambda: win.viewport.render_count > n_moved, timeout=2000)
     assert not ren.GetUseFXAA() and not rs.still
     n = win.viewport.render_count
     qtbot.waitUntil(lambda: rs.still and win.viewport.render_count > n, timeout=2000)  # the still frame came
