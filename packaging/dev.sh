@@ -6,8 +6,9 @@
 #   bash packaging/dev.sh test --latest   the same against the newest releases, in .venv-latest
 #                                         (run it before refreshing the lock)
 #   bash packaging/dev.sh setup           only set up (apt packages, .venv with the project)
-#   bash packaging/dev.sh lock            refresh packaging/requirements.lock (uv, exact versions
-#                                         with hashes) from pyproject.toml
+#   bash packaging/dev.sh lock            bring packaging/requirements.lock (uv, exact versions with
+#                                         hashes) in line with pyproject.toml, keeping pins it has;
+#                                         `lock --upgrade`: the newest releases of everything
 # The .venv is installed from packaging/requirements.lock only: the same versions on every machine.
 # Set-up is idempotent and quick when nothing changed.
 set -euo pipefail
@@ -104,8 +105,9 @@ lock() {
     pip_quiet "$tools/bin/python" install -q "uv==$UV_VERSION"
   fi
   say "resolving pyproject.toml (+ test tools, + build tools) into packaging/requirements.lock"
+  # Kept pins stay (a new dependency does not move the others); `lock --upgrade` takes the newest of all
   "$tools/bin/uv" pip compile pyproject.toml packaging/lock-extra.in --extra test --generate-hashes \
-    --upgrade "${LOCK_TARGET[@]}" --custom-compile-command "bash packaging/dev.sh lock" -q -o "$LOCK"
+    "$@" "${LOCK_TARGET[@]}" --custom-compile-command "bash packaging/dev.sh lock" -q -o "$LOCK"
   say "done: review 'git diff packaging/requirements.lock', then run 'bash packaging/dev.sh test'"
 }
 
@@ -153,7 +155,7 @@ case "$cmd" in
     fi
     run_tests "$@" ;;
   lock)
-    lock ;;
+    lock "$@" ;;
   *)
     say "usage: bash packaging/dev.sh run|test [--latest]|setup|lock [args]"; exit 2 ;;
 esac
