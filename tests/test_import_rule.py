@@ -14,6 +14,7 @@ FORBIDDEN = ("PySide6", "vtkmodules", "vtk", "pyvista", "pyvistaqt")
     "module",
     ["citytwin.core", "citytwin.core.geometry", "citytwin.core.crs", "citytwin.model",
      "citytwin.model.scene", "citytwin.model.colour_source", "citytwin.model.surface_field",
+     "citytwin.model.tour_path", "citytwin.model.tourfile",
      "citytwin.io", "citytwin.io.registry", "citytwin.io.scene_loader",
      "citytwin.cli.info", "citytwin.cli.convert"],
 )

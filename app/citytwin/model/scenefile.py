@@ -38,6 +38,8 @@ Format (``version = 1``)::
     styling = { color_by = "value", colormap = "viridis", size = 8.0 }
     thresholds = [{ observed_property = "no2", above = 40.0 }]
 
+    [[tours]]                          # virtual tours and their [[tours.stops]]: see model/tourfile.py
+
 Reading uses :mod:`tomllib`; writing is a small TOML emitter for exactly this
 shape. Dataset paths are absolute in memory and relative to the scene file on disk.
 """
@@ -52,6 +54,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ReaderError
+from .tour import Tour
+from .tourfile import read_tours, tours_toml
 
 SCENE_VERSION = 1
 
@@ -104,6 +108,7 @@ class SceneFile:
     sensors: list[dict[str, Any]] = field(default_factory=list)  # SensorLayerSpec.to_dict() tables
     shadows: bool = False  # the sun casts shadows in the view
     time: str | None = None  # ISO 8601 time for the sun (no offset: the place's local time)
+    tours: list[Tour] = field(default_factory=list)  # [[tours]] (model/tourfile.py)
 
     def view(self, name: str) -> View | None:
         """The saved view called ``name`` (case-insensitive), or None."""
@@ -209,6 +214,7 @@ def read_scene(path: str | Path) -> SceneFile:
         sensors=sensors,
         shadows=_flag(doc.get("shadows", False), p, "shadows"),
         time=_text(doc.get("time"), p, "time"),
+        tours=read_tours(doc.get("tours"), p),
     )
 
 
@@ -300,6 +306,7 @@ def scene_toml(scene: SceneFile, path: str | Path) -> str:
             except ValueError:
                 pass
         lines += ["", "[[sensors]]", *_table(sd)]
+    lines += tours_toml(scene.tours)
     return "\n".join(lines) + "\n"
 
 
