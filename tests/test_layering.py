@@ -1,7 +1,7 @@
 """The layer rule, read from the source of every module (lazy imports inside functions too).
 
-core < model < {io, live, sim, demo} < render < qt < app < cli: a package imports only
-packages below it (siblings of one level never import each other); only render imports
+core < model < {io, live, sim, demo} < scenario < render < qt < app < cli: a package imports
+only packages below it (siblings of one level never import each other); only render imports
 VTK and pyvista, only qt and app import Qt, only live/mqtt.py imports paho; no two
 modules import each other, directly or round a longer circle.
 ``test_import_rule.py`` checks the same at run time for the Qt- and VTK-free packages.
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "app" / "citytwin"
-RANK = {"core": 0, "model": 1, "io": 2, "live": 2, "sim": 2, "demo": 2, "render": 3, "qt": 4,
-        "app": 5, "cli": 6, "__main__": 7}
+RANK = {"core": 0, "model": 1, "io": 2, "live": 2, "sim": 2, "demo": 2, "scenario": 3, "render": 4,
+        "qt": 5, "app": 6, "cli": 7, "__main__": 8}
 THIRD_PARTY = {  # top-level import -> the packages allowed to import it
     "vtk": {"render"}, "vtkmodules": {"render"}, "pyvista": {"render"},
     "PySide6": {"qt", "app"}, "pyvistaqt": {"qt"},
