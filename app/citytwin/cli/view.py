@@ -45,6 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--sun", metavar="ISO_TIME",
                    help="light the scene by the sun at this time (ISO 8601, e.g. 2026-06-21T15:00+02:00; "
                         "without an offset: the place's local time)")
+    r.add_argument("--time", metavar="ISO_TIME",
+                   help="the scene clock's time: sensor layers show their values then (ISO 8601; without an "
+                        "offset: the place's local time; default: the scene file's time, else the replay's start)")
     sh = r.add_mutually_exclusive_group()
     sh.add_argument("--shadows", dest="shadows", action="store_true", default=None,
                     help="the sun casts shadows (default: as the scene file says, else off)")
@@ -92,38 +95,24 @@ def _lod(text: str | None) -> str | float | None:
 
 
 def _load(inputs: Sequence[str], crs: str | None):  # noqa: ANN202
-    """Models (in one scene CRS) and the scene file, from files or one scene .toml."""
-    from ..io.scene_loader import load_into_scene
-    from ..model.scene import Scene
+    """The viewer model (in one scene CRS) and the scene file, from files or one scene .toml."""
+    from ..io.viewer_loader import load_viewer
 
-    scene = Scene()
-    sf = None
-    if len(inputs) == 1 and inputs[0].lower().endswith(".toml"):
-        from ..core.crs import parse_crs
-        from ..model.scenefile import read_scene
-
-        sf = read_scene(inputs[0])
-        if sf.crs:
-            scene.crs = parse_crs(sf.crs)
-        for d in sf.datasets:
-            if d.visible:
-                load_into_scene(scene, d.path, crs=d.crs or crs)
-        return scene, sf
-    for f in inputs:
-        load_into_scene(scene, f, crs=crs)
-    return scene, None
+    return load_viewer(list(inputs), crs)
 
 
 def render_to_png(inputs: Sequence[str], out: str | Path, size: tuple[int, int] = (1920, 1080),
                   view: str = "iso", color_by: str | None = None, lod: str | float | None = None,
                   crs: str | None = None, textures: bool = True, effects: Any = None,
-                  sun: str | None = None, shadows: bool | None = None) -> Path:
-    """Read ``inputs`` and write a PNG of them seen from ``view`` (off-screen, no window).
+                  sun: str | None = None, shadows: bool | None = None, when: str | None = None) -> Path:
+    """Read ``inputs`` and write a PNG of them seen from ``view`` (off-screen, no window), drawn
+    as the window draws them (:func:`~citytwin.render.snapshot.render_viewer`).
 
     Parameters
     ----------
     inputs
-        Files, or one scene ``.toml`` (its colouring and saved views apply).
+        Files, or one scene ``.toml`` (its datasets' styles, terrain split, sensor layers,
+        saved views, shadows and time apply).
     out
         The PNG to write.
     size
@@ -132,22 +121,29 @@ def render_to_png(inputs: Sequence[str], out: str | Path, size: tuple[int, int] 
         ``iso``, ``top``, ``north``/``south``/``east``/``west``, ``scene`` (the scene
         file's camera) or the name of a saved view in the scene file.
     color_by, lod
-        Colouring and LoD of every dataset.
+        Colouring and LoD of every dataset (default: each dataset's own).
     textures
         Draw textures (a scene file can also switch them off per dataset).
     effects
         A :class:`~citytwin.render.effects.RenderEffects` (default: FXAA and the horizon).
     sun
-        ISO 8601 time to place the sun at (a scene file's ``time`` otherwise; neither: a
-        fixed sun from the south-west). Needs the scene's CRS.
+        ISO 8601 time to place the sun at (a scene file's ``time`` otherwise: the sun then
+        follows the clock, as in the window; neither: a fixed sun from the south-west). Needs the
+        scene's CRS.
     shadows
         Cast shadows (``None``: the scene file's ``shadows``, else off).
+    when
+        ISO 8601 time of the scene clock: sensor layers show their values then (default: the
+        scene file's ``time``, else the start of the replays, else now); clamped to the
+        replays' span as in the window.
     """
+    from ..model.layer import LayerKind
     from ..render.effects import DEFAULT_EFFECTS
-    from ..render.snapshot import render_to_image
+    from ..render.snapshot import render_viewer
 
-    scene, sf = _load(list(inputs), crs)
-    if not scene.models or all(m.n_triangles == 0 for m in scene.models):
+    vm, sf = _load(list(inputs), crs)
+    cities = vm.of_kind(LayerKind.CITY, LayerKind.TERRAIN)
+    if not cities or all(lay.model.n_triangles == 0 for lay in cities):
         raise CityTwinError(f"{', '.join(inputs)}: nothing to draw (no triangles)")
     cam_view: object = view
     if view not in VIEWS:
@@ -159,44 +155,86 @@ def render_to_png(inputs: Sequence[str], out: str | Path, size: tuple[int, int] 
             names = ", ".join(x.name for x in sf.views) or "none"
             raise CityTwinError(f"--view {view!r}: not a camera preset ({', '.join(VIEWS)}) "
                                 f"nor a saved view of the scene ({names})")
-    if color_by is None:
-        color_by = (sf.datasets[0].color_by if sf and sf.datasets and sf.datasets[0].color_by
-                    else sf.color_by if sf else "semantic")
-    if color_by != "semantic":
-        known = set()
-        for m in scene.models:
-            for a in m.objects.attributes:
-                known.update(a)
-        if color_by not in known:
-            raise CityTwinError(f"--color-by {color_by!r}: no object has this attribute")
-    sun_dir = _sun_direction(scene, inputs, sun if sun is not None else (sf.time if sf is not None else None))
+    if color_by is not None:
+        if color_by != "semantic":
+            known = set()
+            for lay in cities:
+                for a in lay.model.objects.attributes:
+                    known.update(a)
+            if color_by not in known:
+                raise CityTwinError(f"--color-by {color_by!r}: no object has this attribute")
+        for lay in vm.of_kind(LayerKind.CITY):
+            vm.set_color_by(lay.id, color_by)
+    for lay in cities:
+        if lod is not None:
+            vm.set_lod(lay.id, lod)
+        if not textures:
+            vm.set_textures(lay.id, False)
+    _set_clock(vm, inputs, when if when is not None else (sf.time if sf is not None else None))
+    follows = sun is None and sf is not None and sf.time is not None  # the sun on the scene clock
+    sun_dir = _sun_direction(vm.scene, inputs, sun, "--sun") if sun is not None else \
+        _sun_at(vm.scene, inputs, vm.clock.time()) if follows else "default"
     if shadows is None:
         shadows = bool(sf.shadows) if sf is not None else False
-    flags = [textures] * len(scene.models)
-    if sf is not None and textures:
-        shown = [d for d in sf.datasets if d.visible]
-        if len(shown) == len(scene.models):
-            flags = [d.textures for d in shown]
-    return render_to_image(scene.models, out, size=size, view=cam_view, color_by=color_by,  # type: ignore[arg-type]
-                           lod=lod if lod is not None else "best", scene=sf, textures=flags,
-                           effects=effects if effects is not None else DEFAULT_EFFECTS,
-                           shadows=bool(shadows), sun=sun_dir)
+    return render_viewer(vm, out, size=size, view=cam_view, effects=effects if effects is not None else DEFAULT_EFFECTS,  # type: ignore[arg-type]
+                         shadows=bool(shadows), sun=sun_dir)
 
 
-def _sun_direction(scene: Any, inputs: Sequence[str], when: str | None) -> Any:
-    """The sun's direction in scene axes at ``when`` (None below the horizon), or
-    ``"default"`` when no time is asked for."""
-    if when is None:
-        return "default"
+def _sunlight(scene: Any, inputs: Sequence[str]) -> Any:
     if scene.crs is None:
         raise CityTwinError(f"{', '.join(inputs)}: no CRS, so the sun's position is unknown (say --crs)")
     from ..sim.sunlight import Sunlight
 
+    return Sunlight.of_bbox(scene.bbox(), scene.crs)
+
+
+def _set_clock(vm: Any, inputs: Sequence[str], when: str | None) -> None:
+    """The scene clock, paused: at ``when`` (the place's local time without an offset), else at
+    the start of the replays; clamped to the replays' span like the window's."""
+    from ..live.replay import load_replay
+    from ..model.layer import LayerKind
+
+    t0, t1 = float("inf"), float("-inf")
+    for lay in vm.of_kind(LayerKind.SENSORS):
+        spec = lay.data
+        if spec.kind == "replay":
+            a, b = load_replay(spec.source, **{k: v for k, v in spec.replay.items()
+                                               if k in ("stations", "time_col", "id_col", "value_col",
+                                                        "property_col")}).span
+            t0, t1 = min(t0, a), max(t1, b)
+    if when is not None:
+        from ..sim.place import parse_time
+
+        tz = "UTC"
+        if vm.scene.crs is not None:
+            tz = _sunlight(vm.scene, inputs).place.timezone
+        try:
+            t = parse_time(when, tz).timestamp()
+        except ValueError as exc:
+            raise CityTwinError(f"--time: {exc}") from None
+    elif t0 <= t1:
+        t = t0
+    else:
+        import time as _time
+
+        t = _time.time()
+    if t0 <= t1:
+        t = min(max(t, t0), t1)
+    vm.set_time(t)
+    vm.pause()
+
+
+def _sun_at(scene: Any, inputs: Sequence[str], t: float) -> Any:
+    return _sunlight(scene, inputs).direction(t)
+
+
+def _sun_direction(scene: Any, inputs: Sequence[str], when: str, option: str = "--sun") -> Any:
+    """The sun's direction in scene axes at ISO time ``when`` (None below the horizon)."""
+    sunlight = _sunlight(scene, inputs)
     try:
-        sunlight = Sunlight.of_bbox(scene.bbox(), scene.crs)
         t = sunlight.parse(when)
     except ValueError as exc:
-        raise CityTwinError(f"--sun: {exc}") from None
+        raise CityTwinError(f"{option}: {exc}") from None
     return sunlight.direction(t)
 
 
@@ -207,7 +245,7 @@ def _run_render(args: argparse.Namespace) -> int:
     effects = RenderEffects(fxaa=not args.no_fxaa, ssao=args.ssao, horizon=not args.no_horizon)
     out = render_to_png(args.input, args.out, size=size, view=args.view, color_by=args.color_by,
                         lod=_lod(args.lod), crs=args.crs, textures=not args.no_textures, effects=effects,
-                        sun=args.sun, shadows=args.shadows)
+                        sun=args.sun, shadows=args.shadows, when=args.time)
     log.info("wrote %s", out)
     print(out)  # the one line of output of the command: the file written
     return 0

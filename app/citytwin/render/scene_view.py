@@ -168,26 +168,46 @@ class SceneView:
             self.origin = np.asarray(model.origin, dtype=np.float64).copy()
         offset = np.asarray(model.origin, dtype=np.float64) - self.origin
         vis = VtkCityVisual(model, lod=lod, color_by=color_by, offset=offset, textures=textures)
-        for actor in vis.actors():  # the coloured actor and one per texture group
-            self.lighting.apply(actor)
-            self.renderer.AddActor(actor)
         vis.set_visible(visible)
         if opacity < 1.0:
             vis.set_opacity(opacity)
-        vis.changed.connect(self._on_visual_changed)
-        self.visuals.append(vis)
-        if self.sky is not None:
-            self.sky.raise_to_top()
-        if self.effects.ssao:  # its radius follows the scene's size
-            self._effects.set(self.effects, self._effect_bounds())
-        self._update_shadow_bias()
-        self._request()
+        self.add_visual(vis, city=True)
         return vis
 
-    def remove_visual(self, vis: VtkCityVisual) -> None:
-        self.renderer.RemoveActor(vis.actor)
-        self.visuals.remove(vis)
-        vis.release()
+    def add_visual(self, vis: Any, city: bool = False) -> None:
+        """Show a visual's actors (a :class:`~citytwin.render.layer_visuals.Stage`): ``city`` ones
+        (a :class:`VtkCityVisual`) get the city lighting, count in the bounds and frame the views;
+        others (sensor glyphs) are drawn as they are."""
+        for actor in vis.actors():  # the coloured actor and one per texture group
+            if city:
+                self.lighting.apply(actor)
+            self.renderer.AddActor(actor)
+        vis.changed.connect(self._on_visual_changed)
+        if city:
+            self.visuals.append(vis)
+            if self.sky is not None:
+                self.sky.raise_to_top()
+            if self.effects.ssao:  # its radius follows the scene's size
+                self._effects.set(self.effects, self._effect_bounds())
+            self._update_shadow_bias()
+            self._update_translucency()
+        self._request()
+
+    def remove_visual(self, vis: Any, release: bool = True) -> None:
+        """Take a visual's actors off the screen and release it (a visual's ``release`` may be
+        called again by its owner)."""
+        for actor in vis.actors():
+            self.renderer.RemoveActor(actor)
+        vis.changed.disconnect(self._on_visual_changed)
+        if vis in self.visuals:
+            self.visuals.remove(vis)
+            self._update_translucency()
+        if release:
+            vis.release()
+        self._request()
+
+    def request_render(self) -> None:
+        """A :class:`~citytwin.render.layer_visuals.Stage`: a frame is due."""
         self._request()
 
     def _on_visual_changed(self, what: str = "") -> None:

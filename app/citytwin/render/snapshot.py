@@ -13,13 +13,15 @@ from numpy.typing import NDArray
 
 from ..model.city import CityModel
 from ..model.scenefile import Camera, SceneFile, View
+from ..model.viewer import ViewerModel
 from .effects import DEFAULT_EFFECTS, RenderEffects
+from .overlays import Legend
 from .scene_view import SceneView
 from .viewtools import window_image
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_RENDER_SIZE", "offscreen_available", "render_magnified", "render_to_image"]
+__all__ = ["MAX_RENDER_SIZE", "offscreen_available", "render_magnified", "render_to_image", "render_viewer"]
 
 MAX_RENDER_SIZE = 16384  # pixels a side an off-screen frame may have (GL_MAX_RENDERBUFFER_SIZE of llvmpipe)
 
@@ -99,6 +101,58 @@ def render_to_image(
             sv.show_legend()
         sv.screenshot(str(out))
     finally:
+        sv.close()
+    log.info("rendered %s (%dx%d) in %.2f s", out, size[0], size[1], time.perf_counter() - t0)
+    return out
+
+
+def render_viewer(
+    viewer: ViewerModel,
+    out_png: str | Path,
+    size: tuple[int, int] = (1920, 1080),
+    view: str | View | Camera = "iso",
+    multi_samples: int = 0,
+    overlays: bool = True,
+    legend: bool = True,
+    effects: RenderEffects = DEFAULT_EFFECTS,
+    shadows: bool = False,
+    sun: Sequence[float] | None | str = "default",
+) -> Path:
+    """Render a viewer model off-screen to ``out_png``, as the window draws it: every layer
+    through the visual registry (:mod:`citytwin.render.layer_visuals`: per-layer visibility,
+    opacity, colours, LoD and textures, the terrain split off its model, sensor layers at the
+    clock's time, stood on the ground), the legend of the first layer coloured by an attribute
+    and the colour bar of the first visible sensor layer.
+
+    ``view``: a preset (``iso``, ``top``, ``north``…), the name of one of the viewer's saved
+    views, or a camera (world coordinates). Other parameters as :func:`render_to_image`.
+    """
+    from .layer_visuals import LayerVisuals
+
+    out = Path(out_png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    sv = SceneView(size=size, multi_samples=multi_samples, overlays=overlays, effects=effects, shadows=shadows,
+                   sun=sun)
+    visuals = None
+    try:
+        if viewer.scene.origin is not None:
+            sv.origin = np.asarray(viewer.scene.origin, dtype=np.float64).copy()
+        visuals = LayerVisuals(viewer, sv)
+        visuals.set_time(viewer.clock.time())  # sensors placed on the drawn ground, at the clock's time
+        if isinstance(view, str) and viewer.view(view) is not None:
+            view = viewer.view(view)  # type: ignore[assignment]
+        sv.set_view(view)  # type: ignore[arg-type]
+        if legend:
+            title, entries = visuals.legend()
+            if entries:
+                sv.legend = sv.legend or Legend(sv.renderer)
+                sv.legend.set_entries(title, entries)
+            visuals.show_sensor_legend()
+        sv.screenshot(str(out))
+    finally:
+        if visuals is not None:
+            visuals.close()
         sv.close()
     log.info("rendered %s (%dx%d) in %.2f s", out, size[0], size[1], time.perf_counter() - t0)
     return out
