@@ -1,0 +1,183 @@
+"""Rendering a tour off-screen, frame by frame, into video and frame writers.
+
+:class:`TourRenderer` holds one off-screen :class:`~citytwin.render.scene_view.SceneView` with
+the scene's layers (built the way :func:`~citytwin.render.snapshot.render_to_image` builds a
+snapshot) and a :class:`~citytwin.render.tour_overlay.TourOverlay`; for each
+:class:`~citytwin.model.tour_path.TourSample` it sets the camera, the sun at the tour's clock
+time, the layers' visibility, the caption and the point of interest, and reads the frame back.
+:func:`export_tour` drives it over a :class:`~citytwin.model.tour_path.TourPath` at a frame
+rate into writers (:mod:`citytwin.render.video`), which encode in another process or thread
+while the next frame renders; a cancelled or failed export removes what was written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core.errors import CityTwinError
+from ..model.city import CityModel
+from ..model.tour_path import TourPath, TourSample
+from .effects import DEFAULT_EFFECTS, RenderEffects
+from .scene_view import SceneView
+from .tour_overlay import TourOverlay
+from .video import FrameWriter
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ExportCancelled", "TourLayer", "TourRenderer", "export_tour"]
+
+SunAt = Callable[[float], Any]  # Unix seconds -> unit vector towards the sun (scene axes) or None
+
+
+class ExportCancelled(CityTwinError):
+    """The export was cancelled; nothing was written."""
+
+
+@dataclass
+class TourLayer:
+    """A layer of the tour's scene: a model with the name stops refer to in ``layers``."""
+
+    name: str
+    model: CityModel
+    visible: bool = True
+    color_by: str = "semantic"
+    lod: float | str = "best"
+    textures: bool = True
+
+
+class TourRenderer:
+    """An off-screen view of the scene that draws tour samples.
+
+    Parameters
+    ----------
+    layers
+        The scene's layers (the first model's origin is the scene origin).
+    size
+        Frame width and height in pixels.
+    effects
+        FXAA, SSAO, horizon (default: the viewer's).
+    shadows
+        The sun casts shadows.
+    sun
+        The sun when the tour sets no time: a unit vector, None (night) or ``"default"``.
+    sun_at
+        The sun's direction at a clock time (Unix seconds); None: the clock moves no sun.
+    overlays, legend
+        North arrow and scale bar; the legend of a thematic colouring.
+    """
+
+    def __init__(self, layers: Sequence[TourLayer], size: tuple[int, int] = (1920, 1080),
+                 effects: RenderEffects = DEFAULT_EFFECTS, shadows: bool = False,
+                 sun: Sequence[float] | None | str = "default", sun_at: SunAt | None = None,
+                 overlays: bool = True, legend: bool = True) -> None:
+        self.view = SceneView(size=size, overlays=overlays, effects=effects, shadows=shadows, sun=sun)
+        self.size = (int(size[0]), int(size[1]))
+        self._by_name: dict[str, list[Any]] = {}
+        try:
+            for ly in layers:
+                vis = self.view.add_model(ly.model, lod=ly.lod, color_by=ly.color_by or "semantic",
+                                          visible=ly.visible, textures=ly.textures)
+                self._by_name.setdefault(ly.name.lower(), []).append(vis)
+            if legend:
+                self.view.show_legend()
+            self.overlay = TourOverlay(self.view.renderer)
+        except BaseException:
+            self.view.close()
+            raise
+        self._sun_at = sun_at
+        self._clock: float | None = None
+        self._layers: dict[str, bool] = {}
+        self.unknown_layers: set[str] = set()  # layer names stops set that the scene does not have
+
+    def apply(self, s: TourSample) -> None:
+        """Set the camera, clock, layers and overlays of ``s`` (nothing is drawn yet)."""
+        cam = self.view.renderer.GetActiveCamera()
+        cam.SetParallelProjection(False)
+        cam.SetPosition(*self.view.to_scene(s.position))
+        cam.SetFocalPoint(*self.view.to_scene(s.focal_point))
+        cam.SetViewUp(*(float(c) for c in s.up))
+        cam.SetViewAngle(s.view_angle)
+        if self._sun_at is not None and s.time is not None and s.time != self._clock:
+            self._clock = s.time
+            self.view.set_sun(self._sun_at(s.time))
+        if s.layers != self._layers:
+            self._layers = s.layers
+            for name, on in s.layers.items():
+                visuals = self._by_name.get(name.lower())
+                if visuals is None:
+                    self.unknown_layers.add(name)
+                    continue
+                for v in visuals:
+                    v.set_visible(on)
+        self.overlay.set_caption(s.caption, s.caption_alpha)
+        poi = s.poi
+        self.overlay.set_poi(self.view.to_scene(poi.position) if poi else None, poi.label if poi else "",
+                             s.caption_alpha if poi else 0.0)
+
+    def frame(self, s: TourSample) -> NDArray[np.uint8]:
+        """The picture of ``s``: ``(H, W, 3)`` uint8, top row first."""
+        self.apply(s)
+        return self.view.screenshot()
+
+    def close(self) -> None:
+        self.overlay.remove()
+        self.view.close()
+
+    def __enter__(self) -> TourRenderer:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def export_tour(renderer: TourRenderer, path: TourPath, writers: Sequence[FrameWriter], fps: float,
+                progress: Callable[[int, int], None] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> list[Path]:
+    """Render every frame of ``path`` at ``fps`` into ``writers``; returns the paths written.
+
+    ``progress(done, total)`` is called after each frame; when ``cancelled()`` turns true the
+    export stops with :class:`ExportCancelled`. On any failure every writer is aborted (its
+    temporary output removed) and the error raised again.
+    """
+    times = path.frame_times(fps)
+    total = len(times)
+    try:
+        for i, t in enumerate(times):
+            if cancelled is not None and cancelled():
+                raise ExportCancelled("export cancelled: nothing was written")
+            img = renderer.frame(path.sample(float(t)))
+            for w in writers:
+                w.write(img)
+            if progress is not None:
+                progress(i + 1, total)
+        out = []
+        for k, w in enumerate(writers):
+            try:
+                out.append(w.finish())
+            except BaseException:
+                for done in out:  # all or nothing
+                    _remove(done)
+                for rest in writers[k + 1:]:
+                    rest.abort()
+                raise
+        return out
+    except BaseException:
+        for w in writers:
+            w.abort()
+        raise
+
+
+def _remove(p: Path) -> None:
+    import shutil
+
+    if p.is_dir():
+        shutil.rmtree(p, ignore_errors=True)
+    else:
+        p.unlink(missing_ok=True)
