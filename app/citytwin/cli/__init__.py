@@ -1,4 +1,5 @@
-"""The ``citytwin`` command: ``info``, ``convert``, ``feed``, ``sun``, ``analyze``, ``view``, ``render``.
+"""The ``citytwin`` command: ``info``, ``convert``, ``feed``, ``sun``, ``analyze``, ``view``, ``render``,
+``tour``.
 
 Errors are one line on stderr and a non-zero exit; never a traceback unless
 ``--debug`` is given.
@@ -39,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         view = None  # type: ignore[assignment]
     if view is not None:
         view.add_parser(sub)
+        from . import tour
+
+        tour.add_parser(sub)
     return p
 
 
