@@ -9,6 +9,7 @@ from typing import Any
 
 from ..model.scenefile import Camera, Dataset, SceneFile, View, write_scene
 from .district import CRS_URL, EXTENT, build_district, district_bytes
+from .tour import demo_tour
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ def demo_scene(city_path: str | Path, seed: int = 7) -> SceneFile:
         camera=overview,
         views=views,
         sensors=[demo_sensor_layer(city_path)],
+        tours=[demo_tour(pool, d.landmarks, centre, _look)],
     )
 
 
