@@ -27,13 +27,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    from . import analyze, convert, feed, info, sun
+    from . import analyze, convert, feed, info, sun, whatif
 
     info.add_parser(sub)
     convert.add_parser(sub)
     feed.add_parser(sub)
     sun.add_parser(sub)
     analyze.add_parser(sub)
+    whatif.add_parser(sub)
     try:
         from . import view
     except ImportError:  # the viewer commands come with the viewer

@@ -14,6 +14,7 @@ original type in the attribute ``"citygml:type"``, which our reader restores.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,7 @@ def write_cityjson(
     *,
     surface_attributes: dict[int, dict[str, Any]] | None = None,
     object_attributes: dict[int, dict[str, Any]] | None = None,
+    solids: Collection[int] | None = None,
 ) -> Path:
     """Write ``model`` to ``path`` as CityJSON 2.0.
 
@@ -210,6 +212,9 @@ def write_cityjson(
         semantic type has no surface to carry them: they are not written.
     object_attributes : {object index: attributes}, optional
         Added to (and overriding) the objects' own attributes.
+    solids : object indices, optional
+        Objects whose polygons of each LoD form one closed outward-facing shell: written
+        as a ``Solid`` (one shell) instead of a ``MultiSurface`` (scenario buildings).
 
     The file is written atomically (a temporary file, then a rename).
 
@@ -272,6 +277,7 @@ def write_cityjson(
     group_starts = np.concatenate([[0], cut]).astype(np.int64) if len(key) else np.zeros(0, np.int64)
     group_ends = np.concatenate([cut, [len(key)]]).astype(np.int64) if len(key) else np.zeros(0, np.int64)
     order_l = order.tolist()
+    solid_set = set(solids) if solids else set()
     geoms: list[list[dict[str, Any]]] = [[] for _ in range(n_obj)]
     types: list[str] = []
     originals: list[str | None] = []
@@ -316,6 +322,13 @@ def write_cityjson(
             mv = [p_mat[k] if p_mat[k] >= 0 else None for k in members]
             if any(v is not None for v in mv):
                 geom["material"] = {"default": {"values": mv}}
+        if solid_set and o in solid_set:
+            geom["type"] = "Solid"
+            geom["boundaries"] = [geom["boundaries"]]
+            if "semantics" in geom:
+                geom["semantics"]["values"] = [geom["semantics"]["values"]]
+            if "material" in geom:
+                geom["material"]["default"]["values"] = [geom["material"]["default"]["values"]]
         geoms[o].append(geom)
 
     # objects
