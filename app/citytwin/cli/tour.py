@@ -158,33 +158,29 @@ def _run_render(args: argparse.Namespace) -> int:
 
 
 def _prepare(sf: Any, tour: Any, args: argparse.Namespace, size: tuple[int, int]) -> tuple[Any, Any]:
-    """Load the scene's layers and make the renderer and the tour's path."""
-    from ..core.crs import parse_crs
-    from ..io.scene_loader import load_into_scene
-    from ..model.scene import Scene
+    """Load the scene into a viewer model (as ``citytwin render`` does) and make the renderer and
+    the tour's path."""
+    from ..io.viewer_loader import load_viewer
+    from ..model.layer import LayerKind
     from ..model.tour_path import TourPath
     from ..render.effects import RenderEffects
-    from ..render.tour_render import TourLayer, TourRenderer
+    from ..render.tour_render import TourRenderer
+    from .view import _set_clock
 
-    scene = Scene()
-    if sf.crs:
-        scene.crs = parse_crs(sf.crs)
-    layers = []
-    for d in sf.datasets:  # hidden ones too: a stop may show them
-        model = load_into_scene(scene, d.path, crs=d.crs or args.crs)
-        layers.append(TourLayer(name=d.name, model=model, visible=d.visible,
-                                color_by=d.color_by or sf.color_by or "semantic", lod=d.lod, textures=d.textures))
-    if not layers or all(ly.model.n_triangles == 0 for ly in layers):
+    vm, _ = load_viewer([args.scene], crs=args.crs)  # hidden datasets too: a stop may show them
+    cities = vm.of_kind(LayerKind.CITY, LayerKind.TERRAIN)
+    if not cities or all(lay.model.n_triangles == 0 for lay in cities):
         raise CityTwinError(f"{args.scene}: nothing to draw (no triangles)")
     times = [s.time for s in tour.stops if s.time is not None]
     sunlight = None
     if times or sf.time:
-        if scene.crs is None:
+        if vm.scene.crs is None:
             raise CityTwinError(f"{args.scene}: the tour or scene sets a clock time but the scene has no CRS, "
                                 "so the sun's position is unknown (say --crs)")
         from ..sim.sunlight import Sunlight
 
-        sunlight = Sunlight.of_bbox(scene.bbox(), scene.crs)
+        sunlight = Sunlight.of_bbox(vm.scene.bbox(), vm.scene.crs)
+    _set_clock(vm, [args.scene], times[0] if times else sf.time)  # sensors before the first frame
     sun: Any = "default"
     if sunlight is not None and sf.time:
         try:
@@ -197,6 +193,6 @@ def _prepare(sf: Any, tour: Any, args: argparse.Namespace, size: tuple[int, int]
         raise CityTwinError(f"{args.scene}: tour {tour.name!r}: {exc}") from None
     shadows = bool(sf.shadows) if args.shadows is None else bool(args.shadows)
     effects = RenderEffects(fxaa=bool(args.fxaa), ssao=False, horizon=not args.no_horizon)
-    renderer = TourRenderer(layers, size=size, effects=effects, shadows=shadows, sun=sun,
+    renderer = TourRenderer(vm, size=size, effects=effects, shadows=shadows, sun=sun,
                             sun_at=sunlight.direction if sunlight is not None else None)
     return renderer, path

@@ -1,5 +1,6 @@
 """The demo scene's tour: from the overview to the town hall, the park, the church and back,
-with the sun moving from morning to evening on midsummer's day."""
+with the sun moving from morning to evening on 1 June 2024, the day the demo's sensor replay
+covers (the sensors move with the tour)."""
 
 from __future__ import annotations
 
@@ -32,16 +33,16 @@ def demo_tour(pool: Any, landmarks: dict[str, tuple[float, float, float]], centr
     return Tour(DEMO_TOUR_NAME, [
         _stop(look(pool, centre, 225.0, 35.0, 1050.0), hold=2.5, transition=0.0,
               caption="Lindenau\nA made-up district: 362 buildings, LoD1 and LoD2",
-              time="2026-06-21T09:00:00"),
+              time="2024-06-01T09:00:00"),
         _stop(look(pool, (th[0], th[1] + 24.0, th[2] + 6.0), 200.0, 28.0, 260.0), hold=2.5, transition=3.5,
               caption="Rathaus Lindenau\nThe town hall on the market square",
-              poi=poi((th[0], th[1] + 24.0, th[2] + 30.0), "Rathaus"), time="2026-06-21T11:00:00"),
+              poi=poi((th[0], th[1] + 24.0, th[2] + 30.0), "Rathaus"), time="2024-06-01T11:00:00"),
         _stop(look(pool, pond, 150.0, 30.0, 230.0), hold=2.5, transition=3.5,
               caption="Stadtpark\nThe Schwanenteich and its trees",
-              poi=poi((pond[0], pond[1], pond[2] + 2.0), "Schwanenteich"), time="2026-06-21T14:00:00"),
+              poi=poi((pond[0], pond[1], pond[2] + 2.0), "Schwanenteich"), time="2024-06-01T14:00:00"),
         _stop(look(pool, (church[0] + 12.0, church[1], church[2] - 28.0), 250.0, 24.0, 250.0), hold=2.5,
               transition=3.5, caption="St. Marien\nThe church tower, 40 m",
-              poi=poi(church, "St. Marien"), time="2026-06-21T17:00:00"),
+              poi=poi(church, "St. Marien"), time="2024-06-01T17:00:00"),
         _stop(look(pool, centre, 200.0, 40.0, 1150.0), hold=2.5, transition=3.5,
-              caption="Lindenau at evening", time="2026-06-21T19:30:00"),
+              caption="Lindenau at evening", time="2024-06-01T19:30:00"),
     ])
