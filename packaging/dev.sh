@@ -28,6 +28,7 @@ APT_PACKAGES=(
   libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxcb-xfixes0 libxcb-shm0
   libxcb-sync1 libxcb-glx0 libx11-xcb1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxcursor1 libxrender1
   libxi6 libsm6 libice6 mosquitto openssl
+  chromium-headless-shell  # tests open the what-if report (HTML) in a real headless browser
 )
 
 say() { printf '\033[1m[citytwin]\033[0m %s\n' "$*" >&2; }

@@ -65,6 +65,12 @@ class Edit:
     def to_table(self) -> dict[str, Any]:
         return {"op": self.op, **self.data}
 
+    def key(self) -> str:
+        """The edit as canonical text (equal edits, equal keys)."""
+        import json
+
+        return json.dumps(self.to_table(), sort_keys=True, separators=(",", ":"), default=str)
+
     def ids(self) -> list[str]:
         """The ids of the objects it touches or makes."""
         if "ids" in self.data:

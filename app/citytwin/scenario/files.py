@@ -184,12 +184,12 @@ class Autosaver:
         self.interval = interval
         self._clock = clock
         self._last = -math.inf
-        self._written: tuple[Edit, ...] | None = None
+        self._written: list[str] | None = None
         self._name: str | None = None
 
     def tick(self, s: Scenario, force: bool = False) -> bool:
         """Write ``s`` if due; True when written."""
-        if (s.edits, s.name) == (self._written, self._name):
+        if ([e.key() for e in s.edits], s.name) == (self._written, self._name):
             return False
         now = self._clock()
         if not force and now - self._last < self.interval:
@@ -197,7 +197,7 @@ class Autosaver:
         os.makedirs(self.path.parent, exist_ok=True)
         with atomic_open(self.path, "w", encoding="utf-8", newline="\n") as f:
             f.write(scenario_toml(s))
-        self._last, self._written, self._name = now, s.edits, s.name
+        self._last, self._written, self._name = now, [e.key() for e in s.edits], s.name
         return True
 
     def discard(self) -> None:

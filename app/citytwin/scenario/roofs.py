@@ -125,6 +125,16 @@ def shell(footprint: NDArray[np.float64], z0: float, top: float, roof: str = "fl
         rise = default_rise(roof, frame, top - z0)
     rise = float(min(max(rise, 0.0), top - z0 - 0.01)) if roof != "flat" else 0.0
     planes = roof_planes(roof, frame, top, rise)
+    out, zmax = _surfaces(xy, z0, planes, frame)
+    if zmax < top - 1e-9:  # the ridge misses the footprint (an L under a hip roof): lift the roof to the height
+        planes[:, 0] += top - zmax
+        out, zmax = _surfaces(xy, z0, planes, frame)
+    return out
+
+
+def _surfaces(xy: NDArray[np.float64], z0: float, planes: NDArray[np.float64], frame: Frame
+              ) -> tuple[list[Surface], float]:
+    """Ground, walls and roof pieces under ``planes``, and the roof's highest point."""
     # the footprint ring with the points where the roof above changes plane
     ring: list[NDArray[np.float64]] = []
     n = len(xy)
@@ -135,6 +145,7 @@ def shell(footprint: NDArray[np.float64], z0: float, top: float, roof: str = "fl
             ring.append(a + t * (b - a))
     ring_xy = np.asarray(ring)
     ring_z = _z(planes, ring_xy)
+    zmax = -math.inf
     out: list[Surface] = [(GROUND, [np.column_stack([ring_xy[::-1], np.full(len(ring_xy), z0)])])]
     m = len(ring_xy)
     for i in range(m):
@@ -160,9 +171,10 @@ def shell(footprint: NDArray[np.float64], z0: float, top: float, roof: str = "fl
             piece = shapely.geometry.polygon.orient(piece, 1.0)
             rings = [np.asarray(piece.exterior.coords)[:-1]] + [np.asarray(r.coords)[:-1] for r in piece.interiors]
             rings = [_snap(r, ring_xy) for r in rings]
-            out.append((ROOF, [np.column_stack([r, planes[k, 0] + planes[k, 1] * r[:, 0] + planes[k, 2] * r[:, 1]])
-                               for r in rings]))
-    return out
+            lifted = [np.column_stack([r, planes[k, 0] + planes[k, 1] * r[:, 0] + planes[k, 2] * r[:, 1]]) for r in rings]
+            zmax = max(zmax, max(float(r[:, 2].max()) for r in lifted))
+            out.append((ROOF, lifted))
+    return out, zmax
 
 
 def _half_plane(d: NDArray[np.float64], cx: float, cy: float, big: float) -> shapely.Polygon:
@@ -198,8 +210,13 @@ def footprint_problem(xy: NDArray[np.float64]) -> str | None:
         return "the footprint has a coordinate that is not a finite number"
     ring = shapely.LinearRing(xy)
     area = abs(shapely.Polygon(xy).area)
+    if not ring.is_simple and not _collinear(xy):  # a bow tie has no area either: say what it is
+        return "the footprint intersects itself"
     if area < 0.01:
         return f"the footprint has no area ({area:.3g} m²)"
-    if not ring.is_simple:
-        return "the footprint intersects itself"
     return None
+
+
+def _collinear(xy: NDArray[np.float64]) -> bool:
+    d = xy - xy[0]
+    return bool(np.abs(d[:, 0] * d[-1, 1] - d[:, 1] * d[-1, 0]).max() < 1e-9 * max(float(np.abs(d).max()), 1.0) ** 2)

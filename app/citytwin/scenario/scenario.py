@@ -96,6 +96,10 @@ class Scenario:
         return doc
 
 
+def _key(edits: tuple[Edit, ...]) -> str:
+    return "\n".join(e.key() for e in edits)
+
+
 class ScenarioEditor:
     """The scenario being edited on ``base``: edits, undo, redo, and the edited model."""
 
@@ -107,12 +111,12 @@ class ScenarioEditor:
         self.scenario = scenario if scenario is not None else Scenario(base=BaseInfo.of(base))
         self._undo: list[Scenario] = []
         self._redo: list[Scenario] = []
-        self._models: OrderedDict[tuple[Edit, ...], Applied] = OrderedDict()
+        self._models: OrderedDict[str, Applied] = OrderedDict()
         self.dirty = False  # changed since the last save (autosave looks at it)
 
     def applied(self) -> Applied:
         """The current scenario's model and what it changed."""
-        key = self.scenario.edits
+        key = _key(self.scenario.edits)
         if key not in self._models:
             self._remember(key, self.scenario.apply(self.base, self.base_dir))
         self._models.move_to_end(key)
@@ -122,7 +126,7 @@ class ScenarioEditor:
     def model(self) -> CityModel:
         return self.applied().model
 
-    def _remember(self, key: tuple[Edit, ...], applied: Applied) -> None:
+    def _remember(self, key: str, applied: Applied) -> None:
         self._models[key] = applied
         while len(self._models) > self.KEEP_MODELS:
             self._models.popitem(last=False)
@@ -144,7 +148,7 @@ class ScenarioEditor:
         self._undo.append(self.scenario)
         self._redo.clear()
         self.scenario = self.scenario.with_edit(edit)
-        self._remember(self.scenario.edits, merged)
+        self._remember(_key(self.scenario.edits), merged)
         self.dirty = True
         return merged
 
