@@ -1,14 +1,27 @@
-"""Layers of the viewer: one loaded model (or its terrain part) with its visual and style."""
+"""The window's handle on a layer: the viewer model's layer (its state) and its visual.
+
+The state lives in :class:`citytwin.model.layer.Layer` (changed through the
+:class:`~citytwin.model.viewer.ViewerModel`, which publishes an event for each change); the
+visual in :class:`citytwin.render.layer_visuals.LayerVisuals`. A :class:`Layer` here only puts
+the two side by side for the docks, the viewport and the tests (``win.layers``); it holds nothing
+of its own. Assigning ``visible``, ``opacity``, ``color_by`` or ``lod`` goes through the viewer model.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..model.city import CityModel
+from ..model.layer import TERRAIN_TYPES, LayerKind, split_terrain, terrain_triangle_mask, triangle_subset
+from ..model.layer import Layer as ModelLayer
+from ..model.scenefile import Dataset
+
+__all__ = ["TERRAIN_TYPES", "Hit", "Layer", "split_terrain", "terrain_triangle_mask", "triangle_subset"]
 
 
 @dataclass
@@ -22,22 +35,100 @@ class Hit:
     cell: int = -1
 
 
-@dataclass
 class Layer:
-    """One entry of the Layers dock. ``visual`` is the layer's VTK adapter
-    (:class:`citytwin.render.visual.VtkCityVisual`); ``kind`` is ``city`` or ``terrain``."""
+    """One entry of the Layers dock: the model layer ``state`` and its ``visual``
+    (:class:`citytwin.render.visual.VtkCityVisual` for city and terrain layers).
 
-    name: str
-    path: str
-    model: CityModel
-    visual: Any
-    kind: str = "city"
-    visible: bool = True
-    opacity: float = 1.0
-    color_by: str = "semantic"
-    lod: str | float = "best"
-    owner: Layer | None = None  # for a terrain layer split off a model: the layer listing its objects
-    dataset: dict[str, Any] = field(default_factory=dict)  # how the scene file names this dataset
+    Made by the window for each layer of its viewer model (``viewer`` and ``handles``, the
+    window's handles by layer id, given); made alone (``Layer(name, path, model, visual)``) it
+    wraps a model layer of its own, for tests and tables.
+    """
+
+    def __init__(self, name: str, path: str, model: CityModel | None, visual: Any = None, kind: str = "city",
+                 *, state: ModelLayer | None = None, viewer: Any = None, handles: dict[int, Layer] | None = None
+                 ) -> None:
+        if state is None:
+            state = ModelLayer(0, LayerKind(kind), name, model, dataset=Dataset(path=Path(path), name=name))
+        self.state = state
+        self.visual = visual
+        self._viewer = viewer
+        self._handles = handles
+
+    def __repr__(self) -> str:
+        return f"Layer(id={self.state.id}, {self.state.kind}, {self.state.name!r})"
+
+    @property
+    def id(self) -> int:
+        return self.state.id
+
+    @property
+    def name(self) -> str:
+        return self.state.name
+
+    @property
+    def kind(self) -> str:
+        return self.state.kind
+
+    @property
+    def path(self) -> str:
+        return self.state.path
+
+    @property
+    def model(self) -> CityModel:
+        return self.state.model
+
+    @property
+    def owner(self) -> Layer | None:
+        own = self.state.owner
+        if own is None or self._handles is None:
+            return None
+        return self._handles.get(own.id)
+
+    @property
+    def dataset(self) -> dict[str, Any]:
+        """How the scene file names the dataset (a copy: change it through the viewer model)."""
+        ds = self.state.dataset
+        if ds is None:
+            return {}
+        return {"path": str(ds.path), "crs": ds.crs, "name": ds.name, "textures": self.state.textures}
+
+    def _set(self, method: str, value: Any, attr: str) -> None:
+        if self._viewer is not None:
+            getattr(self._viewer, method)(self.state.id, value)
+        else:
+            setattr(self.state, attr, value)
+
+    @property
+    def visible(self) -> bool:
+        return self.state.visible
+
+    @visible.setter
+    def visible(self, value: bool) -> None:
+        self._set("set_visible", bool(value), "visible")
+
+    @property
+    def opacity(self) -> float:
+        return self.state.opacity
+
+    @opacity.setter
+    def opacity(self, value: float) -> None:
+        self._set("set_opacity", float(value), "opacity")
+
+    @property
+    def color_by(self) -> str:
+        return self.state.color_by
+
+    @color_by.setter
+    def color_by(self, value: str) -> None:
+        self._set("set_color_by", value, "color_by")
+
+    @property
+    def lod(self) -> str | float:
+        return self.state.lod
+
+    @lod.setter
+    def lod(self, value: str | float) -> None:
+        self._set("set_lod", value, "lod")
 
     def actors(self) -> list[Any]:
         """The layer's actors: the coloured one and, with textures, one per texture page."""
@@ -45,39 +136,4 @@ class Layer:
 
     def attribute_names(self) -> list[str]:
         """Attribute keys that occur in the model, most frequent first."""
-        counts: dict[str, int] = {}
-        for a in self.model.objects.attributes:
-            for k in a:
-                counts[k] = counts.get(k, 0) + 1
-        return sorted(counts, key=lambda k: (-counts[k], k))
-
-
-TERRAIN_TYPES = frozenset({"TINRelief", "ReliefFeature", "MassPointRelief", "BreaklineRelief", "RasterRelief"})
-
-
-def terrain_triangle_mask(model: CityModel) -> NDArray[np.bool_]:
-    """Triangles that belong to terrain: objects of a relief type, or terrain-coded surfaces."""
-    from ..model.semantics import SEMANTICS
-
-    types = np.array([t in TERRAIN_TYPES for t in model.objects.types] + [False], dtype=bool)
-    obj = model.tri_object
-    by_type = types[np.where(obj >= 0, obj, len(types) - 1)]
-    return by_type | (model.tri_semantic == SEMANTICS.index("Terrain"))
-
-
-def triangle_subset(model: CityModel, mask: NDArray[np.bool_], suffix: str) -> CityModel:
-    """A view of ``model`` drawing only the triangles in ``mask``. Vertices, polygons and
-    the object table are shared, so object indices mean the same in both models."""
-    from dataclasses import replace
-
-    sub = replace(model, corners=model.corners[mask], tri_poly=model.tri_poly[mask], _cache={})
-    sub.metadata = dict(model.metadata, part=suffix)
-    return sub
-
-
-def split_terrain(model: CityModel) -> tuple[CityModel, CityModel | None]:
-    """``(city, terrain)``: terrain gets its own layer when the model mixes both."""
-    mask = terrain_triangle_mask(model)
-    if not mask.any() or mask.all():
-        return model, None
-    return triangle_subset(model, ~mask, "city"), triangle_subset(model, mask, "terrain")
+        return self.state.attribute_names()

@@ -1,12 +1,12 @@
 """The Layers dock: a list of layers (visibility check box, order) and the current
-layer's style (opacity, colour by, LoD, textures). Changes go out as
-:class:`~citytwin.model.events.LayerChanged` events on the bus; the "Textures" switch
-also sets the layer's visual directly (``VtkCityVisual.set_textures``) and records
-``textures`` in the layer's dataset entry (how a scene file names it)."""
+layer's style (opacity, colour by, LoD, textures). It holds no state: a change is asked of the
+window (``request(layer, what, value)``), which makes it through the viewer model; the model
+publishes a :class:`~citytwin.model.events.LayerChanged` and the visual follows."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import plural
 from ..model.colour_source import SEMANTIC_KEY, ColourSourceRegistry, default_registry
-from ..model.events import EventBus, LayerChanged
+from ..model.events import EventBus
 from .checklist import fill_check_list
 from .colorby import ColorByButton
 from .layers import Layer
@@ -54,11 +54,13 @@ def lod_choices(layer: Layer) -> list[tuple[str, str | float]]:
 
 class QtLayersDock(QDockWidget):
     def __init__(self, bus: EventBus, layers: Callable[[], Sequence[Layer]], parent: QWidget | None = None,
-                 sources: ColourSourceRegistry | None = None) -> None:
+                 sources: ColourSourceRegistry | None = None,
+                 request: Callable[[Layer, str, Any], None] | None = None) -> None:
         super().__init__("Layers", parent)
         self.setObjectName("LayersDock")
         self.bus = bus
         self.layers = layers
+        self.request = request if request is not None else _set_directly
         # the colour sources on offer per layer: semantic, attributes, and what others register (sensors)
         self.sources = sources if sources is not None else default_registry()
         w = QWidget(self)
@@ -158,23 +160,28 @@ class QtLayersDock(QDockWidget):
         """The "Textures" switch of the current layer."""
         if self._filling or self.current() < 0:
             return
-        layer = self.layers()[self.current()]
-        if getattr(layer.visual, "has_textures", False):
-            layer.visual.set_textures(on)
-        layer.dataset["textures"] = bool(on)
         self._emit("textures", bool(on))
 
     def _item_changed(self, item: QListWidgetItem) -> None:
         if self._filling:
             return
         row = self.list.row(item)
-        self.bus.publish(LayerChanged(row, "visible", item.checkState() == Qt.CheckState.Checked))
+        layers = self.layers()
+        if 0 <= row < len(layers):
+            self.request(layers[row], "visible", item.checkState() == Qt.CheckState.Checked)
 
     def _emit(self, what: str, value: object) -> None:
-        if self._filling or self.current() < 0:
+        layers = self.layers()
+        if self._filling or not 0 <= self.current() < len(layers):
             return
-        self.bus.publish(LayerChanged(self.current(), what, value))
+        self.request(layers[self.current()], what, value)
 
     def set_checked(self, row: int, visible: bool) -> None:
         """Tick or untick a layer as the user would (emits the event)."""
         self.list.item(row).setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)
+
+
+def _set_directly(layer: Any, what: str, value: Any) -> None:
+    """Without a window: set the layer's attribute (visibility, opacity, colour by, LoD)."""
+    if what in ("visible", "opacity", "color_by", "lod"):
+        setattr(layer, what, value)

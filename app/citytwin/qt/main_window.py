@@ -1,7 +1,10 @@
 """The main window: menus, toolbar, status bar, docks around the 3D viewport.
 
-The window is the controller: it owns the :class:`~citytwin.model.scene.Scene`, the
-layers and the event bus; docks publish and subscribe on the bus, never call each other.
+The state is the :class:`~citytwin.model.viewer.ViewerModel` (scene, layers with stable ids,
+selection, camera and saved views, the scene clock); its visuals are drawn by
+:class:`~citytwin.render.layer_visuals.LayerVisuals` on the viewport, as ``citytwin render`` draws
+them off screen. The window holds widgets: docks ask it for changes, it makes them through the
+viewer model and reacts to the model's events; docks never call each other.
 """
 
 from __future__ import annotations
@@ -42,14 +45,26 @@ from ..model.city import CityModel
 from ..model.clock import SceneClock
 from ..model.colour_source import SensorColour, default_registry
 from ..model.colour_source import parse as parse_colour_source
-from ..model.events import EventBus, LayerChanged, SelectionChanged
+from ..model.events import (
+    CameraChanged,
+    EventBus,
+    LayerAdded,
+    LayerChanged,
+    LayerProperty,
+    LayerRemoved,
+    LayersReordered,
+    SelectionChanged,
+    ViewsChanged,
+)
+from ..model.layer import LayerKind
 from ..model.scene import Scene
 from ..model.scenefile import Camera, Dataset, SceneFile, View, read_scene, write_scene
+from ..model.viewer import ViewerModel
+from ..render.layer_visuals import LayerVisuals
 from ..render.overlays import Legend, MapOverlays, set_overlay_scale
-from ..render.visual import VtkCityVisual
 from . import icons
 from .attributes_dock import QtAttributesDock
-from .layers import Hit, Layer, split_terrain
+from .layers import Hit, Layer
 from .layers_dock import QtLayersDock
 from .loader import LoadJob, QtLoader
 from .log_dock import QtLogDock
@@ -96,17 +111,17 @@ class QtMainWindow(QMainWindow):
         self.setObjectName("CityTwinMainWindow")
         self.resize(1440, 900)
         self.settings = settings if settings is not None else QSettings("citytwin", "citytwin")
-        self.scene = Scene()
-        self.bus = EventBus()
-        self.layers: list[Layer] = []
-        self.views: list[View] = []
+        self.viewer = ViewerModel()  # the state: scene, layers, selection, camera, views, the one clock
+        self._handles: dict[int, Layer] = {}  # the window's handle on each layer, by layer id
         self.scene_path: Path | None = None
-        self.selection: tuple[Layer, int] | None = None
         self.timings: dict[str, float] = {}
         self._to_wgs84: Transformer | None = None
         self._pending_camera: Camera | None = None
 
         self.viewport = QtViewport(self, multi_samples=multi_samples)
+        # the layers' visuals follow the viewer model's events (the sensor frame timer drives the clock)
+        self.visuals = LayerVisuals(self.viewer, self.viewport, follow_clock=False)
+        self.bus.subscribe(LayerAdded, self._on_layer_added)
         self.map_overlays = MapOverlays(self.viewport.renderer)  # north arrow and scale bar
         self.legend = Legend(self.viewport.renderer)
         self._update_overlay_scale()
@@ -121,7 +136,8 @@ class QtMainWindow(QMainWindow):
         )
 
         self.colour_sources = default_registry()  # what a layer can be coloured by (the sensors add theirs)
-        self.layers_dock = QtLayersDock(self.bus, lambda: self.layers, self, sources=self.colour_sources)
+        self.layers_dock = QtLayersDock(self.bus, lambda: self.layers, self, sources=self.colour_sources,
+                                        request=self.change_layer)
         self.attributes_dock = QtAttributesDock(self)
         self.objects_dock = QtObjectsDock(self)
         self.log_dock = QtLogDock(self)
@@ -145,7 +161,6 @@ class QtMainWindow(QMainWindow):
         self.resizeDocks([self.layers_dock, self.attributes_dock], [300, 450], Qt.Orientation.Vertical)
         self.resizeDocks([self.objects_dock], [230], Qt.Orientation.Vertical)
         logging.getLogger("citytwin").addHandler(self.log_dock.handler)
-        self.clock = SceneClock()  # the scene's one clock: sensor replay and the sun
         self.sensors = QtSensorController(self)  # sensor layers, scene clock, Time/Alerts/Sensors docks
 
         self.loader = QtLoader(self.scene, self)
@@ -162,6 +177,45 @@ class QtMainWindow(QMainWindow):
         self.viewport.renderer.AddObserver("StartEvent", lambda *_: self._size_sensor_glyphs())
         self.viewport.set_camera_state({"position": [-300, -400, 350], "focal_point": [0, 0, 0],
                                         "view_up": [0, 0, 1], "view_angle": 30.0})
+
+    # ------------------------------------------------------------------ the model's state
+    @property
+    def scene(self) -> Scene:
+        return self.viewer.scene
+
+    @property
+    def bus(self) -> EventBus:
+        return self.viewer.bus
+
+    @property
+    def clock(self) -> SceneClock:
+        """The scene's one clock: sensor replay and the sun."""
+        return self.viewer.clock
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The window's handles on the viewer model's layers, first to last (a new list)."""
+        return [self._handles[lay.id] for lay in self.viewer.layers if lay.id in self._handles]
+
+    def layer_handle(self, layer_id: int) -> Layer | None:
+        return self._handles.get(layer_id)
+
+    @property
+    def views(self) -> list[View]:
+        return self.viewer.views
+
+    @property
+    def selection(self) -> tuple[Layer, int] | None:
+        sel = self.viewer.selection
+        if sel is None or sel.layer.id not in self._handles:
+            return None
+        return self._handles[sel.layer.id], sel.objects[0]
+
+    def _on_layer_added(self, ev: LayerAdded) -> None:
+        if ev.kind in (LayerKind.CITY, LayerKind.TERRAIN):
+            self._handles[ev.layer] = Layer("", "", None, self.visuals.visual(ev.layer),
+                                            state=self.viewer.layer(ev.layer), viewer=self.viewer,
+                                            handles=self._handles)
 
     # ------------------------------------------------------------------ UI set-up
     def _build_status_bar(self) -> None:
@@ -300,6 +354,10 @@ class QtMainWindow(QMainWindow):
         vp.walkChanged.connect(self._walk_changed)
         self.bus.subscribe(SelectionChanged, self._on_selection)
         self.bus.subscribe(LayerChanged, self._on_layer_changed)
+        self.bus.subscribe(LayerRemoved, self._on_layer_removed)
+        self.bus.subscribe(LayersReordered, lambda _ev: self.layers_dock.refresh())
+        self.bus.subscribe(ViewsChanged, lambda _ev: self._fill_views())
+        self.bus.subscribe(CameraChanged, self._on_camera)
         self.objects_dock.objectActivated.connect(lambda lay, obj: self.select(lay, obj, fly=True))
         self.objects_dock.matchesChanged.connect(self._show_matches)
         self.attributes_dock.objectRequested.connect(lambda lay, obj: self.select(lay, obj, fly=True))
@@ -386,50 +444,24 @@ class QtMainWindow(QMainWindow):
 
     def add_model(self, model: CityModel, path: str, style: dict[str, Any] | None = None,
                   crs: str | None = None, texture_set: Any = None) -> list[Layer]:
-        """Add a loaded model to the scene as one layer (two when it carries terrain).
+        """Add a loaded model to the viewer model as one layer (two when it carries terrain).
 
         ``texture_set``: the model's images already packed (the loader thread does it);
         without it a layer with textures reads its images here.
         """
         style = dict(style or {})
         first = not self.layers
-        self.scene.add(model)
+        ds = Dataset(path=Path(path), crs=crs, name=style.get("name") or "",
+                     visible=bool(style.get("visible", True)), opacity=float(style.get("opacity", 1.0)),
+                     color_by=style.get("color_by") or "semantic", lod=style.get("lod", "best"),
+                     textures=style.get("textures", True) is not False)
+        if texture_set is not None:
+            self.visuals.add_texture_set(model, texture_set)
+        added = self.viewer.add_model(model, ds, name=style.get("name") or Path(path).name)
         if first:
             self._to_wgs84 = None
             self.crs_label.setText(crs_label(self.scene.crs))
-        offset = np.asarray(model.origin, float) - np.asarray(self.scene.origin, float)
-        name = style.get("name") or Path(path).name
-        city, terrain = split_terrain(model)
-        new: list[Layer] = []
-        color_by = style.get("color_by") or "semantic"
-        lod = style.get("lod", "best")
-        textures = style.get("textures", True) is not False
-        ds = {"path": path, "crs": crs, "name": style.get("name") or "", "textures": textures}
-        for part, kind in ((city, "city"), (terrain, "terrain")):
-            if part is None:
-                continue
-            # the packed images index the model's texture list, which its parts share
-            tex = {"textures": textures, "texture_set": texture_set}
-            try:
-                visual = VtkCityVisual(part, lod=lod, color_by=color_by if kind == "city" else "semantic",
-                                       offset=offset, **tex)
-            except Exception as exc:  # an attribute the file lacks: fall back to semantic colours
-                log.warning("%s: colour by %r failed (%s); using semantic colours", name, color_by, exc)
-                visual = VtkCityVisual(part, lod=lod, offset=offset, **tex)
-                color_by = "semantic"
-            layer = Layer(name if kind == "city" else f"{name} — terrain", path, part, visual, kind=kind,
-                          color_by=visual.color_mode, lod=lod, dataset=ds)
-            layer.opacity = float(style.get("opacity", 1.0))
-            layer.visible = bool(style.get("visible", True))
-            visual.set_opacity(layer.opacity)
-            visual.set_visible(layer.visible)
-            visual.changed.connect(lambda *_: self.viewport.request_render())
-            new.append(layer)
-        if len(new) == 2:
-            new[1].owner = new[0]
-        for layer in new:
-            self.layers.append(layer)
-            self.viewport.add_actors(layer.actors(), city=True)
+        new = [self._handles[lay.id] for lay in added]
         self._layers_changed()
         if first:
             self.viewport.set_view("iso", animate=False)
@@ -443,13 +475,7 @@ class QtMainWindow(QMainWindow):
 
     def _update_legend(self) -> None:
         """The in-view legend explains the attribute colouring of the first visible layer using one."""
-        for lay in self.layers:
-            st = lay.visual.styling
-            if lay.visible and st.kind in ("numeric", "categorical") and st.legend:
-                entries = [(e.label, tuple(int(c) for c in e.rgba[:3])) for e in st.legend[:12]]
-                self.legend.set_entries(st.mode, entries)
-                return
-        self.legend.set_entries("", [])
+        self.legend.set_entries(*self.visuals.legend())
 
     def _layers_changed(self) -> None:
         self._update_legend()
@@ -482,74 +508,75 @@ class QtMainWindow(QMainWindow):
         return np.concatenate(pts) if pts else None
 
     # ------------------------------------------------------------------ layers
+    def change_layer(self, layer: Layer, what: str, value: Any) -> None:
+        """A change asked for by the Layers dock, made through the viewer model (which publishes it);
+        one that cannot be made is a warning in the log."""
+        vm, lid = self.viewer, layer.id
+        try:
+            if what == "visible":
+                vm.set_visible(lid, bool(value))
+            elif what == "opacity":
+                vm.set_opacity(lid, float(value))
+            elif what == "color_by":
+                old = layer.color_by
+                try:
+                    vm.set_color_by(lid, value)
+                except Exception:
+                    if layer.color_by != old:  # the visual refused it: the layer keeps what it shows
+                        vm.set_color_by(lid, old)
+                    raise
+            elif what == "lod":
+                vm.set_lod(lid, value)
+            elif what == "textures":
+                vm.set_textures(lid, bool(value))
+            elif what == "order":
+                if vm.move_layer(lid, int(value)):
+                    self.layers_dock.refresh(current=vm.index(lid))
+            elif what == "remove":
+                self.remove_layer(layer)
+        except Exception as exc:
+            if what == "color_by":
+                self.notify(logging.WARNING, f"Cannot colour {layer.name} by {value}: {exc}")
+            else:
+                self.notify(logging.WARNING, f"Cannot change the {what} of {layer.name}: {exc}")
+
     def _on_layer_changed(self, ev: LayerChanged) -> None:
-        if not 0 <= ev.layer < len(self.layers):
+        """What the window does after a layer changed (the visual has followed already)."""
+        layer = self._handles.get(ev.layer)
+        if layer is None:
             return
-        layer = self.layers[ev.layer]
-        if ev.what == "visible":
-            layer.visible = bool(ev.value)
-            layer.visual.set_visible(layer.visible)
-        elif ev.what == "opacity":
-            layer.opacity = float(ev.value)
-            layer.visual.set_opacity(layer.opacity)
-        elif ev.what == "color_by":
+        if ev.what == LayerProperty.COLOUR:
             try:
                 source = parse_colour_source(ev.value)
-                if isinstance(source, SensorColour):  # sensor values: the sensor controller writes them
-                    layer.color_by = source.key()
-                    self.sensors.apply_surface(layer)
-                else:
-                    layer.visual.set_color_mode(source.key())
-                    layer.color_by = source.key()
-            except Exception as exc:
-                self.notify(logging.WARNING, f"Cannot colour {layer.name} by {ev.value}: {exc}")
-        elif ev.what == "lod":
-            layer.lod = ev.value
-            layer.visual.set_lod(ev.value)
+            except ValueError:
+                source = None
+            if isinstance(source, SensorColour):  # sensor values: the sensor controller writes them
+                self.sensors.apply_surface(layer)
+        elif ev.what == LayerProperty.LOD:
             QTimer.singleShot(0, self, layer.visual.build_locator)
-        if ev.what in ("color_by", "visible"):
+        elif ev.what == LayerProperty.NAME:
+            self.layers_dock.refresh()
+        if ev.what in (LayerProperty.COLOUR, LayerProperty.VISIBLE):
             self._update_legend()
-        if ev.what == "order":
-            j = ev.layer + int(ev.value)
-            if 0 <= j < len(self.layers):
-                self.layers[ev.layer], self.layers[j] = self.layers[j], self.layers[ev.layer]
-                self.layers_dock.refresh(current=j)
-        elif ev.what == "remove":
-            self.remove_layer(layer)
-            return
         self.viewport.request_render()
 
     def remove_layer(self, layer: Layer) -> None:
-        if self.selection is not None and self.selection[0] in (layer, layer.owner):
-            self.clear_selection()
-        self.viewport.remove_actors(layer.actors())
-        self.layers.remove(layer)
-        layer.visual.release()
-        self._layers_changed()
+        """Remove a layer (its visual leaves the screen; its model the scene, once no layer draws it)."""
+        self.viewer.remove_layer(layer.id)
+
+    def _on_layer_removed(self, ev: LayerRemoved) -> None:
+        if self._handles.pop(ev.layer, None) is not None:
+            self._layers_changed()
 
     # ------------------------------------------------------------------ selection
-    def _index_of(self, layer: Layer) -> int:
-        for i, lay in enumerate(self.layers):
-            if lay is layer:
-                return i
-        return -1
-
     def select(self, layer: Layer | None, obj: int, fly: bool = False) -> None:
         """Select object ``obj`` of ``layer`` (None or -1 clears)."""
         if layer is None or obj < 0:
             self.clear_selection()
             return
-        for lay in self.layers:
-            same_objects = lay is layer or lay.owner is layer or layer.owner is lay
-            if same_objects:
-                lay.visual.highlight([obj])
-            elif len(lay.visual.highlighted):
-                lay.visual.highlight(None)
-        self.selection = (layer, obj)
-        self.bus.publish(SelectionChanged(self._index_of(layer), (obj,)))
+        self.viewer.select(layer.id, obj)
         if fly:
             self.fly_to_selection()
-        self.viewport.request_render()
 
     def _show_matches(self, matches: list[tuple[Layer, Any]] | None, only: bool) -> None:
         """The Objects filter in 3D: its matches tinted, the others hidden with ``only``
@@ -561,20 +588,23 @@ class QtMainWindow(QMainWindow):
         self.viewport.request_render()
 
     def clear_selection(self) -> None:
-        for lay in self.layers:
-            if len(lay.visual.highlighted):
-                lay.visual.highlight(None)
-        self.selection = None
-        self.bus.publish(SelectionChanged(-1, ()))
-        self.viewport.request_render()
+        self.viewer.clear_selection()
 
     def _on_selection(self, ev: SelectionChanged) -> None:
-        if ev.layer < 0 or not ev.objects:
+        """Highlight the selection in place (the terrain split off a model with it) and show it."""
+        layer = self._handles.get(ev.layer) if ev.layer >= 0 and ev.objects else None
+        for lay in self.layers:
+            same_objects = layer is not None and (lay is layer or lay.owner is layer or layer.owner is lay)
+            if same_objects:
+                lay.visual.highlight(list(ev.objects))
+            elif len(lay.visual.highlighted):
+                lay.visual.highlight(None)
+        self.viewport.request_render()
+        if layer is None:
             self.attributes_dock.show_object(None, -1)
             self.objects_dock.show_object(None, -1)
             self._update_actions()
             return
-        layer = self.layers[ev.layer]
         obj = ev.objects[0]
         self.attributes_dock.show_object(layer, obj)
         self.objects_dock.show_object(layer.owner or layer, obj)
@@ -707,11 +737,7 @@ class QtMainWindow(QMainWindow):
 
     def save_view(self, name: str) -> View:
         """Bookmark the current camera under ``name`` (kept in the scene file)."""
-        self.views = [v for v in self.views if v.name != name]
-        view = View(name, self._camera_to_world())
-        self.views.append(view)
-        self._fill_views()
-        return view
+        return self.viewer.save_view(View(name, self._camera_to_world()))
 
     def go_to_view(self, name: str, animate: bool = True) -> bool:
         for v in self.views:
@@ -740,8 +766,13 @@ class QtMainWindow(QMainWindow):
             self.views_menu.addAction("Delete all saved views", self._delete_views)
 
     def _delete_views(self) -> None:
-        self.views = []
-        self._fill_views()
+        self.viewer.delete_views()
+
+    def _on_camera(self, ev: CameraChanged) -> None:
+        """A camera asked for (a scene file's): shown now, or once the files being read are in."""
+        self._pending_camera = ev.camera
+        if ev.camera is not None and not self.loader.busy:
+            self._load_idle()
 
     # ------------------------------------------------------------------ scene files
     def open_scene(self, path: str | Path) -> None:
@@ -760,15 +791,15 @@ class QtMainWindow(QMainWindow):
                 self.scene.crs = parse_crs(sf.crs)
             except Exception as exc:
                 self.notify(logging.WARNING, f"{path}: scene CRS {sf.crs!r} not understood: {exc}")
-        self.views = list(sf.views)
-        self._fill_views()  # their Alt+1…9 shortcuts work before the menu is ever opened
-        self._pending_camera = sf.camera
+        self.viewer.set_views(list(sf.views))  # their Alt+1…9 shortcuts work before the menu is ever opened
         jobs = [LoadJob(str(d.path), d.crs, {"name": d.name, "visible": d.visible, "opacity": d.opacity,
                                               "color_by": d.color_by or sf.color_by, "lod": d.lod,
                                               "textures": d.textures})
                 for d in sf.datasets]
         self.timings["open"] = time.perf_counter()
         self.loader.load(jobs)
+        if sf.camera is not None:
+            self.viewer.set_camera(sf.camera)  # shown once the datasets are in
         self.sensors.load_specs(sf.sensors)
         self.sun.set_shadows(sf.shadows)
         if sf.time:
@@ -781,14 +812,7 @@ class QtMainWindow(QMainWindow):
 
     def scene_file(self) -> SceneFile:
         """The current state as a :class:`SceneFile` (datasets, styles, camera, views)."""
-        datasets = []
-        for lay in self.layers:
-            if lay.kind != "city":
-                continue
-            ds = lay.dataset
-            datasets.append(Dataset(path=Path(lay.path), crs=ds.get("crs"), name=ds.get("name") or lay.name,
-                                    visible=lay.visible, opacity=lay.opacity, color_by=lay.color_by, lod=lay.lod,
-                                    textures=bool(ds.get("textures", True))))
+        datasets = self.viewer.datasets()
         crs = None
         if self.scene.crs is not None:
             auth = self.scene.crs.to_authority()
@@ -922,9 +946,7 @@ class QtMainWindow(QMainWindow):
         self.measure_tool.clear()
         self.sensors.close()
         self.sun.close()
-        for lay in list(self.layers):
-            self.viewport.remove_actors(lay.actors())
-            lay.visual.release()
-        self.layers.clear()
+        self.visuals.close()
+        self._handles.clear()
         self.viewport.close()
         super().closeEvent(ev)

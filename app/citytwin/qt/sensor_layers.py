@@ -62,10 +62,12 @@ from ..model.clock import SceneClock
 from ..model.colour_source import SensorColour, sensor_sources
 from ..model.colour_source import parse_sensor_key as parse_surface_key
 from ..model.colour_source import sensor_key as surface_key
-from ..model.events import LayerChanged
+from ..model.events import LayerChanged, LayerProperty
+from ..model.layer import LayerKind
 from ..model.sensor_spec import IdwSettings, SensorLayerSpec
 from ..model.surface_field import SensorState, SurfaceField, sensor_source
 from ..render import viewtools
+from ..render.layer_visuals import clamp_to_ground
 from ..render.sensor_visual import VtkSensorVisual
 from .alerts_dock import QtAlertsDock
 from .chart import QtSeriesChart
@@ -77,7 +79,6 @@ log = logging.getLogger("citytwin")
 
 FRAME_MS = 33  # ~30 Hz
 CLICK_TOLERANCE = 4
-MAX_CLAMP = 5000  # ground-clamp at most this many distinct sensor sites (one ray each)
 SURFACE_INTERVAL = 0.25  # s: buildings coloured by sensors are recomputed at most 4 times a second
 DIAGNOSTICS_INTERVAL = 1.0  # s between refreshes of the Feed diagnostics dock
 # the sensor colour-by keys (surface_key, parse_surface_key) are those of model/colour_source.py
@@ -108,6 +109,7 @@ class SensorEntry:
     session: SensorSession
     visual: VtkSensorVisual
     visible: bool = True
+    layer_id: int = 0  # the sensor layer's id in the window's viewer model
     frame_key: Any = None
     clamped: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     seen_version: int = -1
@@ -231,40 +233,42 @@ class QtSensorController(QObject):
 
     # ------------------------------------------------------------------ layers
     def add_spec(self, spec: SensorLayerSpec) -> SensorEntry | None:
-        """Add a sensor layer; errors go to the log (never an exception)."""
-        try:
-            session = SensorSession(spec, clock=self.clock)
-            visual = VtkSensorVisual(session.layer, spec.styling, spec.stale_after)
-        except Exception as exc:
-            log.debug("sensor layer failed", exc_info=True)
-            self.win.notify(logging.ERROR, f"Sensor layer {spec.name!r} ({spec.source}): {exc}")
-            return None
+        """Add a sensor layer to the viewer model (its session and glyphs are made by the visual
+        registry, :class:`~citytwin.render.layer_visuals.SensorLayerVisual`); errors go to the log
+        (never an exception)."""
         names = {e.name for e in self.entries}
         if spec.name in names:
             k = 2
             while f"{spec.name} {k}" in names:
                 k += 1
             spec.name = f"{spec.name} {k}"
-        entry = SensorEntry(spec, session, visual, visible=spec.visible)
-        visual.set_visible(entry.visible)
+        viewer, visuals = self.win.viewer, self.win.visuals
+        lay = viewer.add_layer(LayerKind.SENSORS, spec.name, spec, visible=spec.visible)
+        adapter = visuals.adapter(lay.id)
+        if adapter is None:
+            viewer.remove_layer(lay.id)
+            self.win.notify(logging.ERROR, f"Sensor layer {spec.name!r} ({spec.source}): "
+                                           f"{visuals.failed.pop(lay.id, 'no visual')}")
+            return None
+        session, visual = adapter.session, adapter.visual  # type: ignore[attr-defined]
+        entry = SensorEntry(spec, session, visual, visible=spec.visible, layer_id=lay.id)
         self._frame_layer(entry)
-        self.viewport.add_actors(visual.actors())
-        visual.legend_actor.attach(self.viewport.renderer)
         self.entries.append(entry)
         if session.replay is not None and not any(e.session.replay is None for e in self.entries):
             t0, t1 = session.replay.bounds
-            self.clock.loop = any(e.session.replay.loop for e in self.entries)
+            loop = any(e.session.replay.loop for e in self.entries)
             if math.isfinite(t0):
                 if self.clock.live or self.clock.bounds is None:
-                    self.clock.bounds = (t0, t1)
-                    self.clock.set_time(t0)
-                    self.clock.play(float(spec.replay.get("speed") or 60.0))
+                    viewer.set_clock_bounds((t0, t1), loop=loop)
+                    viewer.set_time(t0)
+                    viewer.play(float(spec.replay.get("speed") or 60.0))
                 else:
                     b = self.clock.bounds
-                    self.clock.bounds = (min(b[0], t0), max(b[1], t1))
+                    viewer.set_clock_bounds((min(b[0], t0), max(b[1], t1)), loop=loop)
+            else:
+                viewer.set_clock_bounds(self.clock.bounds, loop=loop)
         elif session.replay is None:
-            self.clock.bounds = None
-            self.clock.loop = False
+            viewer.set_clock_bounds(None, loop=False)
         try:
             session.start()
         except Exception as exc:
@@ -284,14 +288,8 @@ class QtSensorController(QObject):
         """Stop and remove a sensor layer."""
         if entry not in self.entries:
             return
-        try:
-            entry.session.stop()
-        except Exception:  # a broken connection must not stop the removal
-            log.debug("session stop failed", exc_info=True)
-        self.viewport.remove_actors(entry.visual.actors())
-        entry.visual.legend_actor.detach()
-        entry.visual.release()
         self.entries.remove(entry)
+        self.win.viewer.remove_layer(entry.layer_id)  # the registry stops the session, drops the glyphs
         self._surface_wall = -math.inf
         self._update_surfaces(self.clock.time(), time.monotonic(), forced=True, revert=True)
         if self.selected is not None and self.selected[0] is entry:
@@ -309,14 +307,8 @@ class QtSensorController(QObject):
         """Stop every feed and the timer (window closing)."""
         self.timer.stop()
         for e in list(self.entries):
-            try:
-                e.session.stop()
-            except Exception:
-                log.debug("session stop failed", exc_info=True)
-            self.viewport.remove_actors(e.visual.actors())
-            e.visual.legend_actor.detach()
-            e.visual.release()
-        self.entries.clear()
+            self.entries.remove(e)
+            self.win.viewer.remove_layer(e.layer_id)
 
     def entry(self, name: str) -> SensorEntry | None:
         return next((e for e in self.entries if e.name == name), None)
@@ -324,7 +316,7 @@ class QtSensorController(QObject):
     def set_visible(self, row: int, visible: bool) -> None:
         e = self.entries[row]
         e.visible = e.spec.visible = bool(visible)
-        e.visual.set_visible(e.visible)
+        self.win.viewer.set_visible(e.layer_id, e.visible)  # the glyphs follow
         self._legends()
         self.viewport.request_render()
 
@@ -388,36 +380,16 @@ class QtSensorController(QObject):
             out[miss] = xyz[miss]
         return out
 
-    def _clamp(self, e: SensorEntry) -> bool:
+    def _clamp(self, e: SensorEntry) -> None:
         """Stand sensors that lie under the ground on it (their height above it); once per site."""
-        layer = e.layer
-        n = len(layer)
-        if len(e.clamped) < n:
-            e.clamped = np.concatenate([e.clamped, np.zeros(n - len(e.clamped), bool)])
-        todo = np.flatnonzero(layer.placed[:n] & ~e.clamped[:n])
-        if len(todo) == 0 or not self.win.layers:
-            return False
-        bounds = self.win.scene_bounds()
-        if bounds is None:
-            return False
-        e.clamped[todo] = True
-        pos = layer.positions[todo].astype(np.float64)
-        sites, inverse = np.unique(np.round(pos[:, :2], 2), axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        top, bottom = float(bounds[1][2]) + 100.0, float(bounds[0][2]) - 100.0
-        ground = np.full(len(sites), np.nan)
-        for k, (x, y) in enumerate(sites[:MAX_CLAMP]):
-            hit = self.viewport.pick_ray(np.array([x, y, top]), np.array([x, y, bottom]))
-            if hit is not None:
-                ground[k] = hit.point[2]
-        g = ground[inverse]
-        heights = np.array([(ds.location.height if ds.location is not None else 0.0)
-                            for ds in (layer.datastreams[i] for i in todo)], dtype=np.float64)
-        buried = np.isfinite(g) & (pos[:, 2] < g - 0.5)
-        if buried.any():
-            layer.positions[todo[buried], 2] = (g[buried] + heights[buried]).astype(np.float32)
-            layer.version += 1
-        return True
+        if not self.win.layers:
+            return
+
+        def ground(p0: NDArray[np.float64], p1: NDArray[np.float64]) -> NDArray[np.float64] | None:
+            hit = self.viewport.pick_ray(p0, p1)
+            return None if hit is None else np.asarray(hit.point, dtype=np.float64)
+
+        e.clamped = clamp_to_ground(e.layer, e.clamped, self.win.scene_bounds(), ground)
 
     def _scene_changed(self) -> None:
         for e in self.entries:
@@ -428,6 +400,7 @@ class QtSensorController(QObject):
     def frame(self) -> bool:
         """One GUI frame: drain every feed, update the visuals, request one render; True if redrawn."""
         t_start = time.perf_counter()
+        self.win.viewer.tick()  # TimeChanged when the clock moved
         t = self.clock.time()
         wall = time.monotonic()
         dirty = False
@@ -608,9 +581,11 @@ class QtSensorController(QObject):
 
     def _layer_changed(self, ev: Any) -> None:
         """A Layers dock change: a layer leaving a sensor mode loses its ground field at once."""
-        if ev.what != "color_by" or not 0 <= ev.layer < len(self.win.layers):
+        if ev.what != LayerProperty.COLOUR:
             return
-        lay = self.win.layers[ev.layer]
+        lay = self.win.layer_handle(ev.layer)
+        if lay is None:
+            return
         if sensor_source(ev.value) is None:
             if self.surface.release(lay, self.win.layers, self._scene_origin()):
                 self.viewport.request_render()

@@ -209,6 +209,19 @@ class QtViewport(QWidget):
             self.renderer.RemoveActor(a)
         self.request_render()
 
+    def add_visual(self, visual: Any, city: bool = False) -> None:
+        """The viewport as a :class:`~citytwin.render.layer_visuals.Stage`: show a visual's actors
+        and draw again when it changes."""
+        self.add_actors(visual.actors(), city=city)
+        visual.changed.connect(self._visual_changed)
+
+    def remove_visual(self, visual: Any) -> None:
+        visual.changed.disconnect(self._visual_changed)
+        self.remove_actors(visual.actors())
+
+    def _visual_changed(self, *_: object) -> None:
+        self.request_render()
+
     def grab_frame(self) -> QImage:
         """The widget's current frame as a QImage (what the user sees)."""
         self.render_sync()

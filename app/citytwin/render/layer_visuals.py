@@ -99,6 +99,7 @@ class LayerVisuals:
         self.viewer = viewer
         self.stage = stage
         self._adapters: dict[int, LayerVisual] = {}
+        self.failed: dict[int, str] = {}  # layer id -> why its visual could not be made
         self._texture_sets: dict[int, tuple[Any, Any]] = {}  # id(model as read) -> (model, packed images)
         self._unsubscribe = [
             viewer.bus.subscribe(LayerAdded, self._added),
@@ -134,12 +135,19 @@ class LayerVisuals:
         if factory is None:
             log.warning("no visual for layers of kind %r", str(ev.kind))
             return
-        adapter = factory(self.viewer.layer(ev.layer), self)
+        layer = self.viewer.layer(ev.layer)
+        try:
+            adapter = factory(layer, self)
+        except Exception as exc:  # a feed that cannot start, a broken file: the layer has no visual
+            log.debug("no visual for %s", layer.name, exc_info=True)
+            self.failed[ev.layer] = str(exc)
+            return
         self._adapters[ev.layer] = adapter
         self.stage.add_visual(adapter.visual, city=ev.kind in (LayerKind.CITY, LayerKind.TERRAIN))
 
     def _removed(self, ev: LayerRemoved) -> None:
         adapter = self._adapters.pop(ev.layer, None)
+        self.failed.pop(ev.layer, None)
         if adapter is not None:
             self.stage.remove_visual(adapter.visual)
             adapter.release()

@@ -139,6 +139,10 @@ def render_viewer(
         if viewer.scene.origin is not None:
             sv.origin = np.asarray(viewer.scene.origin, dtype=np.float64).copy()
         visuals = LayerVisuals(viewer, sv)
+        for lid, why in visuals.failed.items():
+            from ..core.errors import CityTwinError
+
+            raise CityTwinError(f"layer {viewer.layer(lid).name!r}: {why}")
         visuals.set_time(viewer.clock.time())  # sensors placed on the drawn ground, at the clock's time
         if isinstance(view, str) and viewer.view(view) is not None:
             view = viewer.view(view)  # type: ignore[assignment]
