@@ -326,3 +326,26 @@ def test_another_base_is_refused(tmp_path, demo, data_dir) -> None:
     with pytest.raises(EditError, match=r"x\.scenario\.toml: made for another base \(demo_district\.city\.json\)"):
         read_scenario(p).apply(other)
     assert read_scenario(p).apply(demo).removed == ["BLD_0002"]
+
+
+def test_scenarios_in_a_scene_file(tmp_path, demo) -> None:
+    from citytwin.model.scenefile import read_scene, write_scene
+    from citytwin.scenario.files import scenarios_from_tables
+
+    save_scenario(Scenario(name="From a file", edits=(parse_edit({"op": "remove", "ids": ["BLD_0002"]}),)),
+                  tmp_path / "a.scenario.toml")
+    scene = tmp_path / "s.toml"
+    scene.write_text(f'version = 1\n[[datasets]]\npath = "{DEMO.as_posix()}"\n\n'
+                     '[[scenarios]]\npath = "a.scenario.toml"\n\n'
+                     '[[scenarios]]\nname = "Inline"\nedits = [{ op = "set-height", ids = ["BLD_0003"], height = 20.0 }]\n')
+    sf = read_scene(scene)
+    assert len(sf.scenarios) == 2
+    write_scene(sf, tmp_path / "again.toml")  # written back as tables, read the same
+    sf2 = read_scene(tmp_path / "again.toml")
+    assert sf2.scenarios == sf.scenarios
+    got = scenarios_from_tables(sf2.scenarios, tmp_path, str(scene))
+    assert [s.name for s in got] == ["From a file", "Inline"]
+    assert got[0].apply(demo).removed == ["BLD_0002"] and got[1].apply(demo).changed == ["BLD_0003"]
+    bad = [{"name": "x", "edits": [{"op": "nope"}]}]
+    with pytest.raises(EditError, match=r"s\.toml: scenarios\[0\]: edit 1: unknown op 'nope'"):
+        scenarios_from_tables(bad, tmp_path, str(scene))

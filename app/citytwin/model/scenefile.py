@@ -40,6 +40,9 @@ Format (``version = 1``)::
 
     [[tours]]                          # virtual tours and their [[tours.stops]]: see model/tourfile.py
 
+    [[scenarios]]                      # what-ifs: path = "x.scenario.toml" (relative), or name + edits inline
+    path = "tower.scenario.toml"
+
 Reading uses :mod:`tomllib`; writing is a small TOML emitter for exactly this
 shape. Dataset paths are absolute in memory and relative to the scene file on disk.
 """
@@ -109,6 +112,7 @@ class SceneFile:
     shadows: bool = False  # the sun casts shadows in the view
     time: str | None = None  # ISO 8601 time for the sun (no offset: the place's local time)
     tours: list[Tour] = field(default_factory=list)  # [[tours]] (model/tourfile.py)
+    scenarios: list[dict[str, Any]] = field(default_factory=list)  # [[scenarios]] raw tables (scenario/files.py)
 
     def view(self, name: str) -> View | None:
         """The saved view called ``name`` (case-insensitive), or None."""
@@ -215,7 +219,16 @@ def read_scene(path: str | Path) -> SceneFile:
         shadows=_flag(doc.get("shadows", False), p, "shadows"),
         time=_text(doc.get("time"), p, "time"),
         tours=read_tours(doc.get("tours"), p),
+        scenarios=_scenario_tables(doc.get("scenarios", []), p),
     )
+
+
+def _scenario_tables(value: Any, path: Path) -> list[dict[str, Any]]:
+    """``[[scenarios]]`` kept as tables (``path = "x.scenario.toml"`` or inline edits): the
+    scenario package reads them (scenario/files.py ``scenarios_from_tables``)."""
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise ReaderError(path, "scenarios must be an array of tables ([[scenarios]])")
+    return [dict(t) for t in value]
 
 
 def _flag(value: Any, path: Path, what: str) -> bool:
@@ -307,6 +320,8 @@ def scene_toml(scene: SceneFile, path: str | Path) -> str:
                 pass
         lines += ["", "[[sensors]]", *_table(sd)]
     lines += tours_toml(scene.tours)
+    for sc in scene.scenarios:
+        lines += ["", "[[scenarios]]", *_table(sc)]
     return "\n".join(lines) + "\n"
 
 
