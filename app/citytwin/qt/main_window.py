@@ -529,9 +529,11 @@ class QtMainWindow(QMainWindow):
                 vm.set_lod(lid, value)
             elif what == "textures":
                 vm.set_textures(lid, bool(value))
-            elif what == "order":
-                if vm.move_layer(lid, int(value)):
-                    self.layers_dock.refresh(current=vm.index(lid))
+            elif what == "order":  # past the neighbour in the dock (other kinds of layers are not listed there)
+                shown = self.layers
+                j = shown.index(layer) + int(value)
+                if 0 <= j < len(shown) and vm.move_layer(lid, vm.index(shown[j].id) - vm.index(lid)):
+                    self.layers_dock.refresh(current=self.layers.index(layer))
             elif what == "remove":
                 self.remove_layer(layer)
         except Exception as exc:

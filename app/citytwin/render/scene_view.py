@@ -74,6 +74,9 @@ class SceneView:
     sun
         Unit vector towards the sun in scene axes (default: a fixed sun from the south-west,
         high); ``None`` for the sun below the horizon. :meth:`set_sun` moves it.
+    depth_peeling
+        Translucent layers by depth peeling (exact, slower); False: VTK's order-independent
+        blending, as the window draws them (``citytwin render`` matches the window).
     """
 
     def __init__(
@@ -88,8 +91,10 @@ class SceneView:
         effects: RenderEffects | None = None,
         shadows: bool = False,
         sun: Sequence[float] | None | str = "default",
+        depth_peeling: bool = True,
     ) -> None:
         self.plotter = plotter
+        self.depth_peeling = depth_peeling
         if plotter is not None:
             renderer, render_window = plotter.renderer, plotter.ren_win
         self._own_window = render_window is None
@@ -218,7 +223,7 @@ class SceneView:
 
     def _update_translucency(self) -> None:
         translucent = any(v.opacity < 1.0 and v.visible for v in self.visuals)
-        if translucent:
+        if translucent and self.depth_peeling:
             self.renderer.SetUseDepthPeeling(True)
             self.renderer.SetMaximumNumberOfPeels(4)
         else:

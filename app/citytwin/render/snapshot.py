@@ -133,7 +133,7 @@ def render_viewer(
     out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     sv = SceneView(size=size, multi_samples=multi_samples, overlays=overlays, effects=effects, shadows=shadows,
-                   sun=sun)
+                   sun=sun, depth_peeling=False)  # translucent layers blended as in the window
     visuals = None
     try:
         if viewer.scene.origin is not None:
