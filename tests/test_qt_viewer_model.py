@@ -56,6 +56,17 @@ def test_layers_are_the_viewer_models_and_removal_clears_the_screen(qtbot, make_
     assert removed == [terrain.id] and terrain not in win.layers
     assert not any(ren.HasViewProp(a) for a in actors)
     assert len(vm.scene.models) == 1  # the city layer still draws the file's model
+    # the Time dock changes the one clock through the model: each change published
+    from citytwin.model.events import ClockChange, TimeChanged
+
+    told: list[TimeChanged] = []
+    vm.bus.subscribe(TimeChanged, told.append)
+    dock = win.sensors.time_dock
+    playing = vm.clock.playing
+    dock.play_btn.click()
+    dock.set_time(vm.clock.bounds[0] + 3600.0)
+    assert [ev.what for ev in told[:2]] == [ClockChange.PAUSE if playing else ClockChange.PLAY, ClockChange.TIME]
+    assert told[1].time == pytest.approx(vm.clock.bounds[0] + 3600.0, abs=120.0)
     glyphs = win.sensors.entries[0].visual.actors()
     win.sensors.remove(win.sensors.entries[0])
     assert not any(ren.HasViewProp(a) for a in glyphs) and vm.of_kind(LayerKind.SENSORS) == []

@@ -144,7 +144,7 @@ class QtSensorController(QObject):
         self.viewport = win.viewport
         self.clock: SceneClock = getattr(win, "clock", None) or SceneClock()  # the window's one clock
         self.entries: list[SensorEntry] = []
-        self.time_dock = QtTimeDock(self.clock, win)
+        self.time_dock = QtTimeDock(self.clock, win, viewer=getattr(win, "viewer", None))
         self.alerts_dock = QtAlertsDock(win)
         self.sensors_dock = QtSensorsDock(lambda: self.entries, win)
         self.diagnostics_dock = QtDiagnosticsDock(lambda: self.entries, win)

@@ -149,8 +149,8 @@ class QtSunController(QObject):
             self.win.notify(logging.WARNING, f"scene time: {exc}")
             return
         self.act_follow.setChecked(True)
-        self.clock.set_time(t)
-        self.clock.pause()
+        self.win.viewer.set_time(t)  # published: TimeChanged
+        self.win.viewer.pause()
         self.dock.show_time(self.clock.time())
         self.tick()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -47,15 +48,18 @@ def format_time(t: float) -> str:
 
 
 class QtTimeDock(QDockWidget):
-    """Time slider, Live, Play/Pause and speed for ``clock``; ``clockChanged`` after every user change."""
+    """Time slider, Live, Play/Pause and speed for ``clock``; ``clockChanged`` after every user change.
+    With ``viewer`` (the window's :class:`~citytwin.model.viewer.ViewerModel`, whose clock it is) the
+    changes go through the model, which publishes them (:class:`~citytwin.model.events.TimeChanged`)."""
 
     clockChanged = Signal()
     sunRequested = Signal()  # the sun row was used: the key light should follow the clock
 
-    def __init__(self, clock: SceneClock, parent: QWidget | None = None) -> None:
+    def __init__(self, clock: SceneClock, parent: QWidget | None = None, viewer: Any = None) -> None:
         super().__init__("Time", parent)
         self.setObjectName("TimeDock")
         self.clock = clock
+        self.viewer = viewer
         self.span = (math.nan, math.nan)
         w = QWidget(self)
         rows = QVBoxLayout(w)
@@ -163,21 +167,24 @@ class QtTimeDock(QDockWidget):
     # ------------------------------------------------------------ user
     def _live_clicked(self, on: bool) -> None:
         if on:
-            self.clock.go_live()
+            self._do("go_live")
         else:
-            self.clock.pause()
+            self._do("pause")
         self._changed()
 
     def _play_clicked(self) -> None:
         if self.clock.playing and not self.clock.live:
-            self.clock.pause()
+            self._do("pause")
         else:
-            self.clock.play(float(self.speed.currentData()))
+            self._do("play", float(self.speed.currentData()))
         self._changed()
 
     def _speed_changed(self, _i: int) -> None:
         if not self._filling:
-            self.clock.speed = float(self.speed.currentData())
+            if self.viewer is not None:
+                self.viewer.set_speed(float(self.speed.currentData()))
+            else:
+                self.clock.speed = float(self.speed.currentData())
             self._changed()
 
     def _slider_moved(self, value: int) -> None:
@@ -187,8 +194,12 @@ class QtTimeDock(QDockWidget):
 
     def set_time(self, t: float) -> None:
         """Scrub to ``t`` (leaves live mode, keeps playing or paused)."""
-        self.clock.set_time(t)
+        self._do("set_time", t)
         self._changed()
+
+    def _do(self, method: str, *args: Any) -> None:
+        """``method`` of the viewer model (published) or, without one, of the clock."""
+        getattr(self.viewer if self.viewer is not None else self.clock, method)(*args)
 
     def _changed(self) -> None:
         self.show_time(self.clock.time())
