@@ -80,6 +80,18 @@ def test_sensors_at_the_clock_time_with_their_colour_bar(tmp_path: Path) -> None
     assert (np.abs(night[bar] - plain[bar]).max(axis=2) > 40).mean() > 0.1
 
 
+def test_buildings_and_ground_coloured_by_the_sensors_at_the_clock_time(tmp_path: Path) -> None:
+    scene = _scene(tmp_path, "field", color_by="sensors:idw/both:no2", sensors=True)
+    plain = _render(_scene(tmp_path, "plain", sensors=True), tmp_path / "plain.png", "--time", "2024-06-01T08:30")
+    field = _render(scene, tmp_path / "field.png", "--time", "2024-06-01T08:30")
+    later = _render(scene, tmp_path / "later.png", "--time", "2024-06-01T14:00")
+    recoloured = np.abs(field - plain).max(axis=2) > 30
+    assert recoloured.mean() > 0.25  # roofs, walls and the ground take the field's colours
+    assert (np.abs(field - later).max(axis=2) > 12).mean() > 0.1  # and follow the clock
+    vm, _ = load_viewer([str(scene)])
+    assert vm.layers[0].color_by == "sensors:idw/both:no2"
+
+
 def test_time_needs_iso(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scene = _scene(tmp_path, "air", sensors=True)
     assert main(["render", str(scene), "--out", str(tmp_path / "x.png"), "--time", "noon-ish"]) == 1

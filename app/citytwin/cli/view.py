@@ -121,7 +121,8 @@ def render_to_png(inputs: Sequence[str], out: str | Path, size: tuple[int, int] 
         ``iso``, ``top``, ``north``/``south``/``east``/``west``, ``scene`` (the scene
         file's camera) or the name of a saved view in the scene file.
     color_by, lod
-        Colouring and LoD of every dataset (default: each dataset's own).
+        Colouring and LoD of every dataset (default: each dataset's own); the colouring may be a
+        sensor field (``sensors:idw/both:no2``) of the scene's sensor layers at the clock time.
     textures
         Draw textures (a scene file can also switch them off per dataset).
     effects
@@ -156,7 +157,7 @@ def render_to_png(inputs: Sequence[str], out: str | Path, size: tuple[int, int] 
             raise CityTwinError(f"--view {view!r}: not a camera preset ({', '.join(VIEWS)}) "
                                 f"nor a saved view of the scene ({names})")
     if color_by is not None:
-        if color_by != "semantic":
+        if color_by != "semantic" and not color_by.startswith("sensors:"):  # a sensor field: the sensors
             known = set()
             for lay in cities:
                 for a in lay.model.objects.attributes:

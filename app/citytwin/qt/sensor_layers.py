@@ -67,7 +67,7 @@ from ..model.layer import LayerKind
 from ..model.sensor_spec import IdwSettings, SensorLayerSpec
 from ..model.surface_field import SensorState, SurfaceField, sensor_source
 from ..render import viewtools
-from ..render.layer_visuals import clamp_to_ground
+from ..render.layer_visuals import clamp_to_ground, sensor_state
 from ..render.sensor_visual import VtkSensorVisual
 from .alerts_dock import QtAlertsDock
 from .chart import QtSeriesChart
@@ -557,27 +557,7 @@ class QtSensorController(QObject):
 
     def _sensor_state(self, prop: str, t: float) -> SensorState:
         """Positions ``(S, 2)``, values (NaN: none or stale), colour range and unit of ``prop``."""
-        from ..render.sensor_visual import property_range
-
-        pos, vals = [np.zeros((0, 2))], [np.zeros(0)]
-        lo, hi, unit = math.inf, -math.inf, ""
-        for e in self.entries:
-            layer = e.layer
-            n = len(layer)
-            rows = layer.property_rows(prop)  # cached by the layer
-            if len(rows) == 0:
-                continue
-            unit = unit or e.visual.unit(prop)
-            stale_after = e.visual.stale_after if e.visual.stale_after > 0 else None
-            v, _, stale = layer.state_at(t, stale_after)
-            v = np.where(stale[:n] | ~layer.placed[:n], np.nan, v[:n])
-            pos.append(layer.positions[rows, :2].astype(np.float64))
-            vals.append(v[rows])
-            a, b = e.visual.fixed_range or property_range(layer, rows)
-            lo, hi = min(lo, a), max(hi, b)
-        if not lo < hi:
-            lo, hi = (0.0, 1.0) if not math.isfinite(lo) else (lo, lo + 1.0)
-        return SensorState(np.concatenate(pos), np.concatenate(vals), (lo, hi), unit)
+        return sensor_state([(e.layer, e.visual) for e in self.entries], prop, t)  # type: ignore[no-any-return]
 
     def _layer_changed(self, ev: Any) -> None:
         """A Layers dock change: a layer leaving a sensor mode loses its ground field at once."""

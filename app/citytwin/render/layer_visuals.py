@@ -32,7 +32,7 @@ from ..model.viewer import ViewerModel
 log = logging.getLogger("citytwin")
 
 __all__ = ["CityLayerVisual", "LayerVisual", "LayerVisuals", "SensorLayerVisual", "Stage", "clamp_to_ground",
-           "register_visual", "visual_kinds"]
+           "register_visual", "sensor_state", "visual_kinds"]
 
 MAX_CLAMP = 5000  # ground-clamp at most this many distinct sensor sites (one ray each)
 
@@ -100,6 +100,8 @@ class LayerVisuals:
         self.stage = stage
         self._adapters: dict[int, LayerVisual] = {}
         self.failed: dict[int, str] = {}  # layer id -> why its visual could not be made
+        self._surface: Any = None  # the sensor fields on city layers (model.surface_field.SurfaceField)
+        self._field_layers: dict[int, _FieldLayer] = {}
         self._texture_sets: dict[int, tuple[Any, Any]] = {}  # id(model as read) -> (model, packed images)
         self._unsubscribe = [
             viewer.bus.subscribe(LayerAdded, self._added),
@@ -167,12 +169,14 @@ class LayerVisuals:
         self.set_time(ev.time)
 
     def set_time(self, t: float) -> bool:
-        """Every layer at clock time ``t``; True when something changed."""
+        """Every layer at clock time ``t`` (sensor glyphs, then the city layers coloured by
+        sensors); True when something changed."""
         changed = False
         for layer in self.viewer.layers:
             a = self._adapters.get(layer.id)
             if a is not None and layer.visible:
                 changed |= a.set_time(t)
+        changed |= self.update_sensor_fields(t)
         if changed:
             self.stage.request_render()
         return changed
@@ -185,6 +189,47 @@ class LayerVisuals:
             adapter = self._adapters.pop(lid)
             self.stage.remove_visual(adapter.visual)
             adapter.release()
+
+    def update_sensor_fields(self, t: float) -> bool:
+        """Colour the city layers whose colour source is a sensor field (nearest or IDW on
+        buildings and ground, :class:`~citytwin.model.surface_field.SurfaceField`) by the sensor
+        layers' values at ``t``, as the window's sensor controller does; True when written."""
+        from ..model.colour_source import sensor_sources
+        from ..model.surface_field import SurfaceField, sensor_source
+
+        cities = self.viewer.of_kind(LayerKind.CITY, LayerKind.TERRAIN)
+        if not any(sensor_source(lay.color_by) is not None for lay in cities):
+            return False
+        sensors = [a for lay in self.viewer.of_kind(LayerKind.SENSORS)
+                   if isinstance(a := self._adapters.get(lay.id), SensorLayerVisual)]
+        props: dict[str, None] = {}
+        for a in sensors:
+            props.update(dict.fromkeys(a.visual.properties()))
+        if self._surface is None:
+            self._surface = SurfaceField()
+        handles = [self._field_layer(lay) for lay in cities if lay.id in self._adapters]
+        live = {lay.id for lay in cities}
+        for lid in [k for k in self._field_layers if k not in live]:
+            del self._field_layers[lid]
+        pairs = [(a.session.layer, a.visual) for a in sensors]
+
+        def settings(prop: str) -> Any:
+            from ..model.sensor_spec import IdwSettings
+
+            for a in sensors:
+                if prop in a.visual.properties():
+                    return a.session.spec.idw
+            return sensors[0].session.spec.idw if sensors else IdwSettings()
+
+        done = self._surface.update(handles, {s.key() for s in sensor_sources(props)},
+                                    lambda prop: sensor_state(pairs, prop, t), settings, self.scene_origin())
+        return bool(done.wrote)
+
+    def _field_layer(self, layer: Layer) -> _FieldLayer:
+        fl = self._field_layers.get(layer.id)
+        if fl is None or fl.state is not layer:
+            fl = self._field_layers[layer.id] = _FieldLayer(layer, self)
+        return fl
 
     # ------------------------------------------------------------ what the screen shows
     def city_visuals(self, visible_only: bool = True) -> list[tuple[Layer, Any]]:
@@ -238,6 +283,67 @@ class LayerVisuals:
     def scene_origin(self) -> NDArray[np.float64]:
         o = self.viewer.scene.origin
         return np.asarray(o if o is not None else np.zeros(3), dtype=np.float64)
+
+
+class _FieldLayer:
+    """What :class:`~citytwin.model.surface_field.SurfaceField` reads of a city or terrain layer:
+    its colour key, model, visual and owner (kept per layer: the field's caches key on it)."""
+
+    def __init__(self, state: Layer, visuals: LayerVisuals) -> None:
+        self.state = state
+        self._visuals = visuals
+
+    @property
+    def color_by(self) -> str:
+        return self.state.color_by
+
+    @color_by.setter
+    def color_by(self, key: str) -> None:  # the field went back to semantic colours
+        self._visuals.viewer.set_color_by(self.state.id, key)
+
+    @property
+    def kind(self) -> str:
+        return self.state.kind
+
+    @property
+    def model(self) -> Any:
+        return self.state.model
+
+    @property
+    def visual(self) -> Any:
+        return self._visuals.visual(self.state.id)
+
+    @property
+    def owner(self) -> _FieldLayer | None:
+        own = self.state.owner
+        return None if own is None or own.id not in self._visuals._adapters else self._visuals._field_layer(own)
+
+
+def sensor_state(sensors: list[tuple[Any, Any]], prop: str, t: float) -> Any:
+    """The :class:`~citytwin.model.surface_field.SensorState` of property ``prop`` at ``t`` over
+    ``(SensorLayer, VtkSensorVisual)`` pairs: positions ``(S, 2)``, values (NaN: none, stale or
+    unplaced), the colour range (each layer's fixed one or its values') and the unit."""
+    from ..model.surface_field import SensorState
+    from .sensor_visual import property_range
+
+    pos, vals = [np.zeros((0, 2))], [np.zeros(0)]
+    lo, hi, unit = float("inf"), float("-inf"), ""
+    for layer, visual in sensors:
+        n = len(layer)
+        rows = layer.property_rows(prop)  # cached by the layer
+        if len(rows) == 0:
+            continue
+        unit = unit or visual.unit(prop)
+        stale_after = visual.stale_after if visual.stale_after > 0 else None
+        v, _, stale = layer.state_at(t, stale_after)
+        v = np.where(stale[:n] | ~layer.placed[:n], np.nan, v[:n])
+        pos.append(layer.positions[rows, :2].astype(np.float64))
+        vals.append(v[rows])
+        a, b = visual.fixed_range or property_range(layer, rows)
+        lo, hi = min(lo, a), max(hi, b)
+    if not lo < hi:
+        lo, hi = (0.0, 1.0) if not np.isfinite(lo) else (lo, lo + 1.0)
+    return SensorState(np.concatenate(pos), np.concatenate(vals), (lo, hi), unit)
 
 
 # ---------------------------------------------------------------- city and terrain
