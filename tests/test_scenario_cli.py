@@ -260,3 +260,29 @@ def test_report_in_a_headless_browser(tmp_path, tower, demo) -> None:
     r = subprocess.run([*args, "--dump-dom", out.as_uri()], capture_output=True, text=True, timeout=120)
     dom = r.stdout
     assert dom.count("<img") == 9 and "Gross floor area" in dom and dom.count("<tr>") >= 8
+
+
+def test_a_part_standing_on_another_counts_once() -> None:
+    """Two parts: a 20 x 10 m block and a 10 x 10 m storey on top of half of it; and a
+    neighbour of two parts side by side at different ground levels (a slope): plan areas."""
+    from citytwin.model.builder import CityModelBuilder
+    from citytwin.scenario.roofs import shell
+
+    b = CityModelBuilder("t", "test")
+    a = b.add_object("A", "Building")
+    for box, z0, z1 in ((((0, 0), (20, 0), (20, 10), (0, 10)), 0.0, 3.0), (((0, 0), (10, 0), (10, 10), (0, 10)), 3.0, 6.0)):
+        part = b.add_object(f"A-{z0:g}", "BuildingPart", parent=a)
+        for sem, rings in shell(np.asarray(box, float), z0, z1):
+            b.add_polygon(part, rings, semantic=3 if sem == "GroundSurface" else 1 if sem == "RoofSurface" else 2, lod=2)
+    n = b.add_object("N", "Building")
+    for box, z0 in ((((40, 0), (50, 0), (50, 10), (40, 10)), 0.0), (((50, 0), (60, 0), (60, 10), (50, 10)), 2.0)):
+        part = b.add_object(f"N-{z0:g}", "BuildingPart", parent=n)
+        for sem, rings in shell(np.asarray(box, float), z0, z0 + 6.0):
+            b.add_polygon(part, rings, semantic=3 if sem == "GroundSurface" else 1 if sem == "RoofSurface" else 2, lod=2)
+    m = b.build()
+    t = building_table(m)
+    assert t.ids == ["A", "N"]
+    assert t.footprint_m2 == pytest.approx([200.0, 200.0])
+    assert t.centroid[0] == pytest.approx([10.0, 5.0]) and t.centroid[1] == pytest.approx([50.0, 5.0])
+    assert t.height_m == pytest.approx([6.0, 8.0])
+    assert t.volume_m3 == pytest.approx([200 * 3 + 100 * 3, 100 * 6 * 2])

@@ -6,7 +6,9 @@ Per building, from the polygons of its highest LoD (LoD0 footprints where it has
 footprint
     the plan area of its footprint: LoD0 polygons, else its GroundSurfaces, else its
     downward-facing polygons, else its upward-facing ones (each polygon's plan area; the
-    first kind it has wins). Its centroid (area-weighted) places it in a site.
+    first kind it has wins), summed, or united (shapely) where they lie at levels more than
+    0.5 m apart (a part standing on another part, an overhang: they may overlap in plan). Its
+    centroid (area-weighted) places it in a site.
 height
     ``measuredHeight`` where given, else the top of its geometry minus the lowest point of
     its footprint polygons (its lowest point when only upward-facing ones stand in).
@@ -33,7 +35,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core.geometry import newell_normals
 from ..model.city import CityModel
 from ..model.semantics import SEMANTICS
 
@@ -77,6 +78,7 @@ KPI: dict[str, str | None] = {
 }
 _BUILDING_TYPES = ("Building", "BuildingPart")
 _GROUND = SEMANTICS.index("GroundSurface")
+STACKED_M = 0.5  # footprint polygons this far apart in height may overlap in plan
 
 
 @dataclass
@@ -178,20 +180,20 @@ def building_table(model: CityModel, storey_height: float = 3.0) -> BuildingTabl
     a_p = np.bincount(ring_poly, r_area, P)
     mx_p = np.bincount(ring_poly, r_mx, P)
     my_p = np.bincount(ring_poly, r_my, P)
-    # z at the plan centroid, on the plane of the polygon's exterior ring
     first_ring = np.concatenate([[0], np.cumsum(pn)])[:-1].astype(np.int64)
-    nrm = newell_normals(v, np.arange(len(ri), dtype=np.int64), ro)[first_ring] if P else np.zeros((0, 3))
-    cnt = np.maximum(rs[first_ring], 1) if P else np.zeros(0)
-    zsum = ring_sum(z)[first_ring] if P else np.zeros(0)
-    xsum, ysum = (ring_sum(x)[first_ring], ring_sum(y)[first_ring]) if P else (np.zeros(0), np.zeros(0))
-    xm, ym, zm = xsum / cnt, ysum / cnt, zsum / cnt
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cx = np.where(np.abs(a_p) > 1e-12, mx_p / a_p, xm)
-        cy = np.where(np.abs(a_p) > 1e-12, my_p / a_p, ym)
-        zc = np.where(np.abs(nrm[:, 2]) > 1e-12,
-                      zm - (nrm[:, 0] * (cx - xm) + nrm[:, 1] * (cy - ym)) / np.where(nrm[:, 2] == 0, 1, nrm[:, 2]), zm)
-    # per polygon z range (corners of its rings)
-    poly_of_corner = np.repeat(ring_poly, rs)
+    # ∫ z dA_xy per polygon: each ring fanned from its first corner (signed, exact for planar rings)
+    ring_of_corner = np.repeat(np.arange(len(rs)), rs)
+    c0 = ro[:-1][ring_of_corner]
+    fan = (x - x[c0]) * (y[nxt] - y[c0]) - (x[nxt] - x[c0]) * (y - y[c0])
+    zdA_p = np.bincount(ring_poly, ring_sum(fan * (z[c0] + z + z[nxt])) / 6.0, P)
+    # per polygon z range (its rings' corners are contiguous)
+    poly_start = ro[first_ring] if P else np.zeros(0, np.int64)
+    has = (np.add.reduceat(rs, first_ring) > 0) if P else np.zeros(0, bool)
+    zlo_p = np.full(P, np.inf)
+    zhi_p = np.full(P, -np.inf)
+    if has.any():
+        zlo_p[has] = np.minimum.reduceat(z, poly_start[has])
+        zhi_p[has] = np.maximum.reduceat(z, poly_start[has])
     b_of = poly_b[sel]
     lod = p.lod[sel].astype(np.int64)
     lod0 = lod == 0
@@ -208,6 +210,24 @@ def building_table(model: CityModel, storey_height: float = 3.0) -> BuildingTabl
     best_cls = np.zeros(B, np.int64)
     np.maximum.at(best_cls, b_of, cls)
     fp = (cls == best_cls[b_of]) & (cls > 0)
+    # ground: the lowest point of the footprint polygons (of everything at the best LoD when only
+    # upward faces stand for the footprint); top: the highest point at the best LoD
+    ground_z = np.full(B, np.inf)
+    down = fp & (best_cls[b_of] >= 2)
+    np.minimum.at(ground_z, b_of[down], zlo_p[down])
+    low_all = np.full(B, np.inf)
+    anyp = at_best | lod0
+    np.minimum.at(low_all, b_of[anyp], zlo_p[anyp])
+    ground_z = np.where(np.isfinite(ground_z), ground_z, low_all)
+    top_z = np.full(B, -np.inf)
+    np.maximum.at(top_z, b_of[at_best], zhi_p[at_best])
+    # a part's floor more than STACKED_M above the building's ground stands on another part
+    # (or overhangs): it is not footprint, or stacked parts would count twice
+    # footprint polygons at different levels may overlap in plan (a part standing on another, an
+    # overhang): those buildings get the exact union of their footprint polygons (shapely)
+    top_fp = np.full(B, -np.inf)
+    np.maximum.at(top_fp, b_of[fp], zlo_p[fp])
+    stacked = top_fp - np.where(np.isfinite(ground_z), ground_z, top_fp) > STACKED_M
     w = np.abs(a_p[fp])
     sgn = np.sign(a_p[fp])
     fb = b_of[fp]
@@ -215,20 +235,9 @@ def building_table(model: CityModel, storey_height: float = 3.0) -> BuildingTabl
     with np.errstate(divide="ignore", invalid="ignore"):
         cen = np.column_stack([np.bincount(fb, mx_p[fp] * sgn, B), np.bincount(fb, my_p[fp] * sgn, B)]) \
             / footprint[:, None]
+    if stacked.any():
+        _overlapping(stacked, fp, b_of, zlo_p, first_ring, pn, ro, x, y, footprint, cen)
     cen = cen + model.origin[:2]
-    # ground: the lowest corner of the footprint polygons (of everything at the best LoD when
-    # only upward faces stand for the footprint); top: the highest corner at the best LoD
-    zc_corner = z
-    fp_corner = fp[poly_of_corner] & (best_cls[b_of] >= 2)[poly_of_corner]
-    any_corner = at_best[poly_of_corner] | lod0[poly_of_corner]
-    ground_z = np.full(B, np.inf)
-    np.minimum.at(ground_z, b_of[poly_of_corner[fp_corner]], zc_corner[fp_corner])
-    low_all = np.full(B, np.inf)
-    np.minimum.at(low_all, b_of[poly_of_corner[any_corner]], zc_corner[any_corner])
-    ground_z = np.where(np.isfinite(ground_z), ground_z, low_all)
-    top_z = np.full(B, -np.inf)
-    tc = at_best[poly_of_corner]
-    np.maximum.at(top_z, b_of[poly_of_corner[tc]], zc_corner[tc])
     geom_h = np.where(np.isfinite(top_z) & np.isfinite(ground_z), top_z - ground_z, np.nan)
     attrs = model.objects.attributes
     measured = _number_attr(attrs, index, ("measuredHeight", "measuredheight"))
@@ -238,13 +247,61 @@ def building_table(model: CityModel, storey_height: float = 3.0) -> BuildingTabl
         st_est = np.maximum(1.0, np.round(np.nan_to_num(height, nan=0.0) / storey_height))
     storeys = np.where(np.isfinite(st_attr) & (st_attr > 0), st_attr, st_est)
     vol_sel = at_best
-    s1 = np.bincount(b_of[vol_sel], a_p[vol_sel] * zc[vol_sel], B)
+    s1 = np.bincount(b_of[vol_sel], zdA_p[vol_sel], B)
     s0 = np.bincount(b_of[vol_sel], a_p[vol_sel], B)
     g = np.where(np.isfinite(ground_z), ground_z, 0.0)
     volume = np.abs(s1 - g * s0)
     return BuildingTable(index=index, ids=[model.objects.ids[i] for i in index.tolist()], footprint_m2=footprint,
                          centroid=cen, ground_m=ground_z + model.origin[2], height_m=height, storeys=storeys,
                          volume_m3=volume, storey_height=storey_height)
+
+
+def _polygons(polys: NDArray[np.int64], first_ring: NDArray[np.int64], pn: NDArray[np.int64],
+              ro: NDArray[np.int64], x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.object_]:
+    """Shapely polygons (plan) of the selected polygons, made in one vectorised call."""
+    import shapely
+
+    rings = np.concatenate([np.arange(first_ring[k], first_ring[k] + pn[k]) for k in polys.tolist()])
+    ring_poly = np.repeat(np.arange(len(polys)), pn[polys])
+    sizes = ro[rings + 1] - ro[rings]
+    corner = np.concatenate([np.arange(ro[r], ro[r + 1]) for r in rings.tolist()])
+    lr = shapely.linearrings(np.column_stack([x[corner], y[corner]]), indices=np.repeat(np.arange(len(rings)), sizes))
+    return shapely.make_valid(shapely.polygons(lr, indices=ring_poly))
+
+
+def _overlapping(stacked: NDArray[np.bool_], fp: NDArray[np.bool_], b_of: NDArray[np.int64],
+                 zlo_p: NDArray[np.float64], first_ring: NDArray[np.int64], pn: NDArray[np.int64],
+                 ro: NDArray[np.int64], x: NDArray[np.float64], y: NDArray[np.float64],
+                 footprint: NDArray[np.float64], cen: NDArray[np.float64]) -> None:
+    """Buildings whose footprint polygons at levels more than STACKED_M apart overlap in plan
+    get the area and centroid of their union (in place); the pairs are tested in one
+    vectorised intersection, the unions made only where one overlaps."""
+    import shapely
+
+    polys = np.flatnonzero(fp & stacked[b_of])
+    shp = _polygons(polys, first_ring, pn, ro, x, y)
+    owner = b_of[polys]
+    order = np.argsort(owner, kind="stable")
+    cuts = np.flatnonzero(np.diff(owner[order])) + 1
+    groups = np.split(order, cuts)
+    ii, jj = [], []
+    for g in groups:
+        z = zlo_p[polys[g]]
+        a, b = np.nonzero(np.triu(np.abs(z[:, None] - z[None, :]) > STACKED_M, 1))
+        ii.append(g[a])
+        jj.append(g[b])
+    if not ii:
+        return
+    i, j = np.concatenate(ii), np.concatenate(jj)
+    if len(i) == 0:
+        return
+    hit = shapely.intersects(shp[i], shp[j])
+    hit[hit] = shapely.area(shapely.intersection(shp[i[hit]], shp[j[hit]])) > 0.01
+    for k in np.unique(owner[i[hit]]).tolist():
+        u = shapely.union_all(shp[owner == k])
+        footprint[k] = float(u.area)
+        c = u.centroid
+        cen[k] = (c.x, c.y) if not c.is_empty else (np.nan, np.nan)
 
 
 @dataclass
