@@ -349,3 +349,29 @@ def test_scenarios_in_a_scene_file(tmp_path, demo) -> None:
     bad = [{"name": "x", "edits": [{"op": "nope"}]}]
     with pytest.raises(EditError, match=r"s\.toml: scenarios\[0\]: edit 1: unknown op 'nope'"):
         scenarios_from_tables(bad, tmp_path, str(scene))
+
+
+def test_flood_and_solar_indicators_follow_the_edits(demo) -> None:
+    from datetime import date
+
+    from citytwin.scenario.sim_indicators import flood_indicators, solar_indicators
+    from citytwin.sim.flood import Flood
+    from citytwin.sim.terrain import grid_from_model
+
+    t = building_table(demo)
+    level = float(np.percentile(t.ground_m, 10))
+    base = flood_indicators(demo, t, level)
+    direct = Flood(grid_from_model(demo, 2.0), demo).at(level)
+    assert base["flooded_buildings"] == len(direct.objects) > 0
+    gone = demo.objects.ids[int(direct.objects[0])]
+    out = apply_edits(demo, [parse_edit({"op": "remove", "ids": [gone]})]).model
+    assert flood_indicators(out, building_table(out), level)["flooded_buildings"] == base["flooded_buildings"] - 1
+    # roofs: removing a building takes its roof area off the total
+    day = date(2026, 6, 21)
+    s0 = solar_indicators(demo, t, day, step_minutes=60, spacing=4.0)
+    s1 = solar_indicators(out, building_table(out), day, step_minutes=60, spacing=4.0)
+    i = demo.objects.index[gone]
+    objs = demo.objects.descendants(i)
+    roof = np.isin(demo.polygons.object, objs) & (demo.polygons.semantic == 1) & demo.lod_polygon_mask("best")
+    assert s0["roof_area_m2"] - s1["roof_area_m2"] == pytest.approx(float(demo.polygon_areas()[roof].sum()), abs=0.2)
+    assert s1["roof_irradiation_kwh"] < s0["roof_irradiation_kwh"] and 0 < s0["roof_sun_hours"] < 17

@@ -100,8 +100,8 @@ class _Work:
         p = base.polygons
         self.vertices: NDArray[np.float32] = base.vertices
         self.ring_idx: NDArray[np.int32] = p.ring_idx
-        self.ring_sizes = np.diff(p.ring_offsets)
-        self.poly_nrings = np.diff(p.poly_ring_offsets)
+        self.ring_offsets: NDArray[np.int64] = p.ring_offsets
+        self.poly_ring_offsets: NDArray[np.int64] = p.poly_ring_offsets
         self.obj, self.sem, self.lod = p.object, p.semantic, p.lod
         self.mat, self.tex, self.uv = p.material, p.texture, p.uv
         self.corners: NDArray[np.int32] = base.corners
@@ -138,9 +138,18 @@ class _Work:
             sel |= more
 
     def _corner_positions(self, objs: NDArray[np.int64]) -> NDArray[np.int64]:
-        pmask = np.isin(self.obj, objs)
-        rmask = np.repeat(pmask, self.poly_nrings)
-        return np.flatnonzero(np.repeat(rmask, self.ring_sizes))
+        polys = np.flatnonzero(np.isin(self.obj, objs))
+        start = self.ring_offsets[self.poly_ring_offsets[polys]]
+        end = self.ring_offsets[self.poly_ring_offsets[polys + 1]]
+        n = end - start
+        if n.sum() == 0:
+            return np.zeros(0, np.int64)
+        # every corner of every selected polygon: runs start..end, expanded without a Python loop
+        step = np.ones(int(n.sum()), np.int64)
+        heads = np.concatenate([[0], np.cumsum(n)[:-1]])
+        nz = n > 0
+        step[heads[nz]] = start[nz] - np.concatenate([[0], end[nz][:-1] - 1])
+        return np.cumsum(step)
 
     def detach(self, objs: NDArray[np.int64]) -> tuple[slice, NDArray[np.float64]]:
         """Give ``objs`` vertices of their own (appended); returns their slice and world coordinates."""
@@ -201,8 +210,9 @@ class _Work:
         self.vertices = np.concatenate([self.vertices, rel.astype(np.float32)])
         self.ring_idx = np.concatenate([self.ring_idx, (v0 + local).astype(np.int32)])
         self._own_ring_idx = True
-        self.ring_sizes = np.concatenate([self.ring_sizes, ring_sizes.astype(np.int64)])
-        self.poly_nrings = np.concatenate([self.poly_nrings, poly_nrings.astype(np.int64)])
+        self.ring_offsets = np.concatenate([self.ring_offsets, self.ring_offsets[-1] + np.cumsum(ring_sizes)])
+        self.poly_ring_offsets = np.concatenate([self.poly_ring_offsets,
+                                                 self.poly_ring_offsets[-1] + np.cumsum(poly_nrings)])
         self.obj = np.concatenate([self.obj, np.full(n, obj, np.int32)])
         self.sem = np.concatenate([self.sem, sem.astype(np.uint8)])
         self.lod = np.concatenate([self.lod, lod.astype(np.uint8)])
@@ -216,10 +226,11 @@ class _Work:
     # ----------------------------------------------------------------- make
     def model(self, name: str) -> CityModel:
         keep_p = self.keep[self.obj]
-        ring_sizes, poly_nrings = self.ring_sizes, self.poly_nrings
+        ring_offsets, poly_ring_offsets = self.ring_offsets, self.poly_ring_offsets
         ring_idx, corners, tri_poly = self.ring_idx, self.corners, self.tri_poly
         obj, sem, lod, mat, tex, uv = self.obj, self.sem, self.lod, self.mat, self.tex, self.uv
         if not keep_p.all():
+            ring_sizes, poly_nrings = np.diff(ring_offsets), np.diff(poly_ring_offsets)
             keep_r = np.repeat(keep_p, poly_nrings)
             keep_c = np.repeat(keep_r, ring_sizes)
             new_c = np.cumsum(keep_c) - 1
@@ -227,7 +238,9 @@ class _Work:
             keep_t = keep_p[tri_poly]
             corners = new_c[corners[keep_t]].astype(np.int32)
             tri_poly = new_p[tri_poly[keep_t]].astype(np.int32)
-            ring_idx, ring_sizes, poly_nrings = ring_idx[keep_c], ring_sizes[keep_r], poly_nrings[keep_p]
+            ring_idx = ring_idx[keep_c]
+            ring_offsets = np.concatenate([[0], np.cumsum(ring_sizes[keep_r])]).astype(np.int64)
+            poly_ring_offsets = np.concatenate([[0], np.cumsum(poly_nrings[keep_p])]).astype(np.int64)
             obj, sem, lod, mat, tex = obj[keep_p], sem[keep_p], lod[keep_p], mat[keep_p], tex[keep_p]
             uv = uv[keep_c] if uv is not None else None
         remap = np.cumsum(self.keep) - 1
@@ -247,8 +260,8 @@ class _Work:
         b = self.base
         polys = Polygons(
             ring_idx=ring_idx.astype(np.int32, copy=False),
-            ring_offsets=np.concatenate([[0], np.cumsum(ring_sizes)]).astype(np.int64),
-            poly_ring_offsets=np.concatenate([[0], np.cumsum(poly_nrings)]).astype(np.int64),
+            ring_offsets=ring_offsets.astype(np.int64, copy=False),
+            poly_ring_offsets=poly_ring_offsets.astype(np.int64, copy=False),
             object=obj.astype(np.int32, copy=False), semantic=sem, lod=lod, material=mat, texture=tex, uv=uv,
         )
         return CityModel(source=b.source, format=b.format, version=b.version, crs=b.crs, origin=b.origin,
@@ -296,9 +309,8 @@ def _add(work: _Work, d: dict[str, Any], storey_height: float, applied: Applied)
         lod2 = shell(fp, z0, z0 + height, d["roof"], d.get("roof_height"))
     except ValueError as exc:
         raise EditError(str(exc)) from None
-    for surfaces, lod in ((lod1, 1.0), (lod2, 2.0)):
-        world, rs, pn, sem, lods = _flatten(surfaces, lod)
-        work.add_polygons(i, world, rs, pn, sem, lods)
+    parts = [_flatten(surfaces, lod) for surfaces, lod in ((lod1, 1.0), (lod2, 2.0))]
+    work.add_polygons(i, *(np.concatenate(arrays) for arrays in zip(*parts)))
     applied.added.append(d["id"])
     applied.solids.add(d["id"])
 

@@ -88,6 +88,53 @@ def _bar_chart(key: str, cols: Sequence[Column], width: int = 420, bar_h: int = 
     return "".join(parts)
 
 
+def _change_chart(keys: Sequence[str], cols: Sequence[Column], width: int = 640, row_h: int = 16) -> str:
+    """Per indicator, each scenario's change against the base in per cent (bars left and right of 0)."""
+    base = cols[0].values
+    rows: list[tuple[str, list[float | None]]] = []
+    for k in keys:
+        b = base.get(k)
+        if not isinstance(b, (int, float)) or isinstance(b, bool) or b == 0:
+            continue
+        ch = []
+        for c in cols[1:]:
+            v = c.values.get(k)
+            ch.append(None if not isinstance(v, (int, float)) or isinstance(v, bool) else 100.0 * (v - b) / abs(b))
+        rows.append((LABELS.get(k, (k, ""))[0], ch))
+    if not rows or len(cols) < 2:
+        return ""
+    span = max([abs(v) for _, ch in rows for v in ch if v is not None] + [1.0])
+    left, right = 170, 60
+    mid = left + (width - left - right) / 2
+    half = (width - left - right) / 2
+    n = len(cols) - 1
+    h = 30 + len(rows) * (n * row_h + 8) + 24
+    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" '
+             f'viewBox="0 0 {width} {h}" role="img" aria-label="Change against the base">',
+             '<text x="0" y="16" class="ct">Change against the base (%)</text>',
+             f'<line x1="{mid:.1f}" y1="24" x2="{mid:.1f}" y2="{h - 20}" stroke="#999"/>']
+    y = 30
+    for label, ch in rows:
+        parts.append(f'<text x="{left - 6}" y="{y + n * row_h / 2 + 4:.1f}" class="cl">{html.escape(label)}</text>')
+        for n_s, v in enumerate(ch):
+            if v is not None:
+                w = half * abs(v) / span
+                x0 = mid if v >= 0 else mid - w
+                parts.append(f'<rect x="{x0:.1f}" y="{y + 2}" width="{max(w, 0.5):.1f}" height="{row_h - 4}" '
+                             f'fill="{PALETTE[(n_s + 1) % len(PALETTE)]}"/>')
+                tx = mid + w + 4 if v >= 0 else mid - w - 4
+                anchor = "start" if v >= 0 else "end"
+                parts.append(f'<text x="{tx:.1f}" y="{y + row_h - 4}" class="cv" text-anchor="{anchor}">{v:+.1f}</text>')
+            y += row_h
+        y += 8
+    for n_s, c in enumerate(cols[1:]):  # legend
+        x = left + n_s * 150
+        parts.append(f'<rect x="{x}" y="{h - 14}" width="10" height="10" fill="{PALETTE[(n_s + 1) % len(PALETTE)]}"/>'
+                     f'<text x="{x + 14}" y="{h - 5}" class="cv">{html.escape(c.name[:20])}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 _CSS = """
 body{font-family:-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ccc;padding-bottom:4px}
@@ -143,7 +190,8 @@ def report_html(title: str, base_label: str, columns: Sequence[Column], camera_l
     out.append('<p class="meta">Differences are against the base. Heights: measuredHeight where the data has it, '
                "else top minus the footprint's lowest point; storeys: storeysAboveGround, else height / storey "
                "height; a building is in the site when its footprint centroid is.</p>")
-    charts = [_bar_chart(k, columns) for k in CHARTED if k in keys]
+    charts = [_change_chart([k for k in CHARTED if k in keys], columns)]
+    charts += [_bar_chart(k, columns) for k in CHARTED if k in keys]
     if any(charts):
         out.append("<h2>Charts</h2><div class=\"charts\">" + "".join(c for c in charts if c) + "</div>")
     out.append("<h2>Edits</h2>")
