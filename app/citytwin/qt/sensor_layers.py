@@ -389,7 +389,7 @@ class QtSensorController(QObject):
             hit = self.viewport.pick_ray(p0, p1)
             return None if hit is None else np.asarray(hit.point, dtype=np.float64)
 
-        e.clamped = clamp_to_ground(e.layer, e.clamped, self.win.scene_bounds(), ground)
+        e.clamped = clamp_to_ground(e.layer, e.clamped, self.win.scene_bounds, ground)
 
     def _scene_changed(self) -> None:
         for e in self.entries:

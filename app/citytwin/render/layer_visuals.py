@@ -447,7 +447,7 @@ class SensorLayerVisual:
         """Readings up to ``t`` in, sensors on the ground, glyphs coloured for ``t``."""
         self.place()
         self.session.frame(t)
-        self.clamped = clamp_to_ground(self.session.layer, self.clamped, self.visuals.bounds(),
+        self.clamped = clamp_to_ground(self.session.layer, self.clamped, self.visuals.bounds,
                                        lambda p0, p1: _hit_point(self.visuals.pick_ray(p0, p1)))
         self.visual.sync()
         return bool(self.visual.update(t))
@@ -480,24 +480,28 @@ def _building_xyz(cities: list[Layer]) -> Callable[[Any], NDArray[np.float64]]:
     return resolve
 
 
-def clamp_to_ground(layer: Any, clamped: NDArray[np.bool_], bounds: NDArray[np.float64] | None,
+def clamp_to_ground(layer: Any, clamped: NDArray[np.bool_], bounds: Callable[[], NDArray[np.float64] | None],
                     pick: Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64] | None]
                     ) -> NDArray[np.bool_]:
     """Stand the sensors of ``layer`` that lie under the ground on it (at their height above
     it), each site once: a vertical ray per site through ``pick`` (segment → scene point hit or
-    None) within ``bounds`` (``(2, 3)``, None: nothing drawn yet, nothing done). Returns the
-    updated per-datastream ``clamped`` flags."""
+    None) within ``bounds()`` (``(2, 3)``, None: nothing drawn yet, nothing done; asked only when
+    a site is new: it runs every frame a feed delivered). Returns the updated per-datastream
+    ``clamped`` flags."""
     n = len(layer)
     if len(clamped) < n:
         clamped = np.concatenate([clamped, np.zeros(n - len(clamped), bool)])
     todo = np.flatnonzero(layer.placed[:n] & ~clamped[:n])
-    if len(todo) == 0 or bounds is None:
+    if len(todo) == 0:
+        return clamped
+    box = bounds()
+    if box is None:
         return clamped
     clamped[todo] = True
     pos = layer.positions[todo].astype(np.float64)
     sites, inverse = np.unique(np.round(pos[:, :2], 2), axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    top, bottom = float(bounds[1][2]) + 100.0, float(bounds[0][2]) - 100.0
+    top, bottom = float(box[1][2]) + 100.0, float(box[0][2]) - 100.0
     ground = np.full(len(sites), np.nan)
     for k, (x, y) in enumerate(sites[:MAX_CLAMP]):
         p = pick(np.array([x, y, top]), np.array([x, y, bottom]))
